@@ -65,6 +65,11 @@ static int64_t reopen_at;   /* when the port is closed: time to (re)open it; -1 
 static int64_t next_port_scan;
 static int waiting_logged;
 static int host_up;
+/* A requested close waits for the message being written, so the host never sees a torn one. */
+static int close_pending;
+static int64_t close_deadline;
+static int64_t close_then_reopen_ms;
+#define CLOSE_FLUSH_TIMEOUT_MS 1000
 
 /* protocol state */
 static int caps_received;
@@ -515,6 +520,17 @@ static void close_port(int64_t reopen_after_ms)
     reopen_at = reopen_after_ms < 0 ? -1 : now_ms() + reopen_after_ms;
 }
 
+static void request_close(int64_t reopen_after_ms)
+{
+    if (port_fd < 0) {
+        reopen_at = reopen_after_ms < 0 ? -1 : now_ms() + reopen_after_ms;
+        return;
+    }
+    close_pending = 1;
+    close_deadline = now_ms() + CLOSE_FLUSH_TIMEOUT_MS;
+    close_then_reopen_ms = reopen_after_ms;
+}
+
 static void host_down(void)
 {
     if (host_up)
@@ -617,9 +633,9 @@ static void command(char *line)
         say("quit");
         exit(0);
     } else if (!strcmp(line, "reopen")) {
-        close_port(*arg ? atoi(arg) : 200);
+        request_close(*arg ? atoi(arg) : 200);
     } else if (!strcmp(line, "close")) {
-        close_port(-1);
+        request_close(-1);
     } else if (!strcmp(line, "open")) {
         if (port_fd < 0)
             reopen_at = 0;
@@ -754,6 +770,10 @@ int main(int argc, char **argv)
 
     for (;;) {
         int64_t now = now_ms();
+        if (close_pending && (out_off == out_len || !host_up || now >= close_deadline)) {
+            close_pending = 0;
+            close_port(close_then_reopen_ms);
+        }
         if (port_fd < 0 && reopen_at >= 0 && now >= reopen_at && now >= next_port_scan)
             open_port();
         if (port_fd >= 0 && !host_up)
@@ -762,7 +782,7 @@ int main(int argc, char **argv)
             scan_inputs();
             next_input_scan = now + 1000;
         }
-        if (port_fd >= 0 && host_up) {
+        if (port_fd >= 0 && host_up && !close_pending) {
             if (caps_received && cursor_interval_ms > 0 && now >= next_cursor_at) {
                 send_cursor_move();
                 next_cursor_at = now + cursor_interval_ms;
@@ -787,6 +807,8 @@ int main(int argc, char **argv)
             wake = reopen_at > next_port_scan ? reopen_at : next_port_scan;
         if (port_fd >= 0 && !host_up)
             wake = now + 20;
+        if (close_pending && close_deadline < wake)
+            wake = close_deadline;
         if (port_slot >= 0 && caps_received && cursor_interval_ms > 0 && next_cursor_at < wake)
             wake = next_cursor_at;
         if (port_slot >= 0 && streaming && !paused && out_off == out_len && next_frame_at < wake)
