@@ -55,12 +55,19 @@ if [ -n "$deb" ]; then
     kver=$(dpkg-deb -f "$deb" Version)
 else
     if ! resolved=$(resolve_kernel); then
-        # A fresh machine may have no package lists yet.
-        if [ "$(id -u)" -eq 0 ]; then
-            log "no package lists: apt-get update"
-            apt-get update -q >&2 || true
+        cached=$(ls -t "$cache"/kernel-*/.complete 2>/dev/null | head -n1 || true)
+        if [ -n "$cached" ]; then
+            # No package lists (or no apt): the kernel already in the cache will do.
+            resolved=$(cut -d' ' -f1,2 "$(dirname "$cached")/kernel.txt")
+            log "apt-cache cannot name the kernel package; using the cached $resolved"
+        else
+            # A fresh machine may have no package lists yet.
+            if [ "$(id -u)" -eq 0 ]; then
+                log "no package lists: apt-get update"
+                apt-get update -q >&2 || true
+            fi
+            resolved=$(resolve_kernel) || fail "cannot find the linux-image-amd64 kernel package with apt-cache (run apt-get update, or set SPICESTREAM_GUEST_KERNEL_DEB)"
         fi
-        resolved=$(resolve_kernel) || fail "cannot find the linux-image-amd64 kernel package with apt-cache (run apt-get update, or set SPICESTREAM_GUEST_KERNEL_DEB)"
     fi
     read -r kpkg kver <<<"$resolved"
 fi
@@ -128,6 +135,7 @@ fi
 key=$(cat "${BASH_SOURCE[0]}" "$here/init" "$here/stream-agent.c" "$kernel_dir/kernel.txt" | sha256sum | cut -c1-16)
 out="$cache/guest-$key"
 if [ -e "$out/.complete" ]; then
+    touch "$out" "$kernel_dir"
     echo "$out"
     exit 0
 fi
@@ -158,5 +166,9 @@ rm -rf "$out"
 mv "$work/out" "$out"
 rm -rf "$work"
 trap - EXIT
+# Builds unused for two days are dead weight (~11 MB each); other checkouts sharing the cache keep
+# theirs alive by using them.
+find "$cache" -mindepth 1 -maxdepth 1 \( -name 'guest-*' -o -name 'kernel-*' \) -mtime +2 \
+    ! -path "$out" ! -path "$kernel_dir" -exec rm -rf {} +
 log "built $out ($(du -k "$out/base.cpio" | cut -f1) KiB initramfs, kernel $(cut -d' ' -f3 "$out/kernel.txt"))"
 echo "$out"

@@ -80,6 +80,9 @@ static int current = -1;     /* index into streams[] */
 static uint32_t next_frame;
 static uint64_t frames_sent;
 static int64_t next_frame_at;
+/* Frame times are counted from pace_start so that 1000/fps rounding does not add up. */
+static int64_t pace_start;
+static uint64_t pace_count;
 static int paused;
 static uint32_t fps_override;
 static int renegotiate;      /* -r: restart when START_STOP no longer lists the current codec */
@@ -262,6 +265,12 @@ static void flush_output(void)
 
 /* ---------------------------------------------------------------- protocol */
 
+static void restart_pacing(void)
+{
+    pace_start = next_frame_at = now_ms();
+    pace_count = 0;
+}
+
 static int stream_w(void) { return current >= 0 ? (int)streams[current].width : 320; }
 static int stream_h(void) { return current >= 0 ? (int)streams[current].height : 240; }
 
@@ -317,7 +326,7 @@ static void send_format(int idx)
     queue_message(MSG_FORMAT, msg, sizeof msg);
     current = idx;
     next_frame = 0;
-    next_frame_at = now_ms();
+    restart_pacing();
     streaming = 1;
     say("format %ux%u codec=%u stream=%d", s->width, s->height, s->codec, idx);
 }
@@ -670,6 +679,7 @@ static void command(char *line)
             current = idx;
     } else if (!strcmp(line, "fps")) {
         fps_override = atoi(arg);
+        restart_pacing();
         say("fps %u", fps_override);
     } else if (!strcmp(line, "cursor")) {
         cursor_interval_ms = atoi(arg);
@@ -682,7 +692,7 @@ static void command(char *line)
         say("paused");
     } else if (!strcmp(line, "resume")) {
         paused = 0;
-        next_frame_at = now_ms();
+        restart_pacing();
         say("resumed");
     } else if (!strcmp(line, "seek")) {
         if (current >= 0)
@@ -726,9 +736,11 @@ static void send_due_frame(int64_t now)
     queue_message(MSG_DATA, s->frame[next_frame], s->frame_size[next_frame]);
     next_frame = (next_frame + 1) % s->count;
     frames_sent++;
-    next_frame_at += 1000 / fps;
+    pace_count++;
+    next_frame_at = pace_start + (int64_t)(pace_count * 1000 / fps);
+    /* Late (slow host, busy emulator): carry on from now rather than catch up in a burst. */
     if (next_frame_at < now)
-        next_frame_at = now;
+        restart_pacing();
     if (frames_sent == 1 || frames_sent % fps == 0)
         say("frames %llu", (unsigned long long)frames_sent);
 }

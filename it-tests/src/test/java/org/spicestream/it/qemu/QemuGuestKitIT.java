@@ -20,6 +20,7 @@ import org.spicestream.it.media.EncodedStream;
 import org.spicestream.it.media.TestMedia;
 import org.spicestream.it.media.VideoCodec;
 import org.spicestream.it.qemu.RawStreamHost.Message;
+import org.spicestream.testsupport.ExternalTools;
 
 /**
  * The guest kit works for real: a QEMU guest streams into the virtio port, and a test playing the
@@ -39,7 +40,7 @@ class QemuGuestKitIT {
     @BeforeAll
     static void tools() {
         GuestKit.requireTools();
-        org.spicestream.testsupport.ExternalTools.require("ffmpeg", "ffmpeg");
+        ExternalTools.require("ffmpeg", "ffmpeg");
     }
 
     @Test
