@@ -23,6 +23,7 @@ import java.util.regex.MatchResult;
 import java.util.regex.Matcher;
 import java.util.regex.Pattern;
 import java.util.stream.Stream;
+import org.awaitility.Awaitility;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 import org.spicestream.it.media.EncodedStream;
@@ -56,6 +57,7 @@ public final class QemuGuest implements AutoCloseable {
     private final Path dir;
     private final Path chardevSocket;
     private final Path qmpSocket;
+    private final Path serverQmpSocket;
     private final Path initrd;
 
     private final Object consoleLock = new Object();
@@ -80,6 +82,7 @@ public final class QemuGuest implements AutoCloseable {
         this.dir = Files.createTempDirectory(base, "qg");
         this.chardevSocket = dir.resolve("st0.sock");
         this.qmpSocket = dir.resolve("qmp.sock");
+        this.serverQmpSocket = dir.resolve("qmp2.sock");
         this.initrd = dir.resolve("initrd.img");
         writeInitrd();
     }
@@ -93,9 +96,23 @@ public final class QemuGuest implements AutoCloseable {
         return chardevSocket;
     }
 
-    /** QEMU's QMP socket (this guest keeps one client connected, see {@link #qmp()}). */
+    /** The harness's QMP socket (its client is {@link #qmp()}; QEMU serves one client per QMP socket). */
     public Path qmpSocket() {
         return qmpSocket;
+    }
+
+    /**
+     * A second QMP socket, left free for the server under test (e.g. to follow VSERPORT_CHANGE).
+     * Boot with {@link Builder#paused()} and {@link #resume()} once it is connected if it must see
+     * the guest's first port open.
+     */
+    public Path serverQmpSocket() {
+        return serverQmpSocket;
+    }
+
+    /** Lets a guest started {@link Builder#paused() paused} run. */
+    public void resume() {
+        qmp().execute("cont");
     }
 
     /**
@@ -292,11 +309,13 @@ public final class QemuGuest implements AutoCloseable {
                 "-device", "virtio-serial-pci",
                 "-chardev", "socket,id=st0,path=" + chardevSocket + ",server=on,wait=off",
                 "-device", "virtserialport,chardev=st0,name=" + PORT_NAME + ",id=" + PORT_ID,
-                "-qmp", "unix:" + qmpSocket + ",server=on,wait=off"));
+                "-qmp", "unix:" + qmpSocket + ",server=on,wait=off",
+                "-qmp", "unix:" + serverQmpSocket + ",server=on,wait=off"));
         cmd.addAll(config.qemuArgs);
         try {
             Files.deleteIfExists(chardevSocket);
             Files.deleteIfExists(qmpSocket);
+            Files.deleteIfExists(serverQmpSocket);
             synchronized (consoleLock) {
                 consoleCursor = console.size();
                 consoleEnded = false;
@@ -313,8 +332,17 @@ public final class QemuGuest implements AutoCloseable {
             stderrReader = new Thread(() -> readStderr(p.getErrorStream()), "qemu-stderr " + config.name + "#" + generation);
             stderrReader.setDaemon(true);
             stderrReader.start();
+            // A QEMU that rejects its arguments exits at once: say so rather than wait for its socket.
+            Awaitility.await("QMP socket of " + config.name).atMost(QMP_CONNECT_TIMEOUT).pollInterval(Duration.ofMillis(20))
+                    .until(() -> !p.isAlive() || Files.exists(qmpSocket));
+            if (!p.isAlive()) {
+                awaitConsoleEnd();
+                throw new IllegalStateException("QEMU exited at start with code " + p.exitValue() + "\n" + diagnostics());
+            }
             qmp = QmpClient.connect(qmpSocket, QMP_CONNECT_TIMEOUT);
-            qmp.execute("cont");
+            if (!config.paused) {
+                qmp.execute("cont");
+            }
             return this;
         } catch (IOException e) {
             kill();
@@ -322,6 +350,16 @@ public final class QemuGuest implements AutoCloseable {
         } catch (RuntimeException | Error e) {
             kill();
             throw e;
+        }
+    }
+
+    private void awaitConsoleEnd() {
+        for (Thread t : new Thread[] {consoleReader, stderrReader}) {
+            try {
+                t.join(TimeUnit.SECONDS.toMillis(5));
+            } catch (InterruptedException e) {
+                Thread.currentThread().interrupt();
+            }
         }
     }
 
@@ -432,6 +470,7 @@ public final class QemuGuest implements AutoCloseable {
         private final List<String> qemuArgs = new ArrayList<>();
         private String kernelArgs = "";
         private int memoryMb;
+        private boolean paused;
         private String name = "guest";
 
         private Builder() {}
@@ -466,6 +505,15 @@ public final class QemuGuest implements AutoCloseable {
         /** Guest RAM; by default 256 MiB or more for large streams. */
         public Builder memoryMb(int mb) {
             memoryMb = mb;
+            return this;
+        }
+
+        /**
+         * Leaves the VM paused after start (and after each {@link QemuGuest#restart()}) until
+         * {@link QemuGuest#resume()}, e.g. to connect a server to {@link QemuGuest#serverQmpSocket()} first.
+         */
+        public Builder paused() {
+            paused = true;
             return this;
         }
 

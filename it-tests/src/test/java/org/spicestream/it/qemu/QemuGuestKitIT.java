@@ -120,11 +120,16 @@ class QemuGuestKitIT {
     void guestPlaysTheFirstOfferedCodecFromAKeyFrameAndComesBackAfterAQemuRestart() {
         EncodedStream h264 = TestMedia.h264(320, 240, 60);
         EncodedStream mjpeg = TestMedia.mjpeg(320, 240, 60);
-        try (QemuGuest guest = QemuGuest.builder().name("kit-h264").stream(h264).stream(mjpeg).agentArgs("-m", "0").start()) {
+        try (QemuGuest guest = QemuGuest.builder().name("kit-h264").stream(h264).stream(mjpeg).agentArgs("-m", "0").paused().start()) {
+            // A second QMP client (the server's, in later tests) attached before the guest runs sees its first open.
+            QmpClient serverQmp = QmpClient.connect(guest.serverQmpSocket(), SOCKET_TIMEOUT);
+            guest.resume();
             RawStreamHost host = RawStreamHost.connect(guest.chardevSocket(), SOCKET_TIMEOUT);
             host.sendCapabilities((byte) 0);
             host.sendStartStop(MJPEG, H264);
             List<Message> session = receiveUntilFrames(host, FRAMES_TO_CHECK, QemuGuest.BOOT_TIMEOUT);
+            serverQmp.awaitPortChange(QemuGuest.PORT_ID, true, STEP);
+            serverQmp.close();
             assertSession(session, h264, 0);
             assertThat(session).noneMatch(m -> m.type() == CURSOR_MOVE);
             Message first = session.stream().filter(m -> m.type() == DATA).findFirst().orElseThrow();
@@ -139,6 +144,7 @@ class QemuGuestKitIT {
             // QEMU dies: the host's socket ends; a new QEMU on the same path takes a new connection.
             guest.restart();
             awaitEof(host);
+            guest.resume();
             RawStreamHost again = RawStreamHost.connect(guest.chardevSocket(), SOCKET_TIMEOUT);
             again.sendCapabilities((byte) 0);
             again.sendStartStop(H264);
