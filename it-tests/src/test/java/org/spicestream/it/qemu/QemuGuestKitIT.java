@@ -104,6 +104,12 @@ class QemuGuestKitIT {
             // Frames written before the stop may still be on their way for a moment.
             assertThat(afterStop).noneMatch(m -> m.type() == DATA && m.receivedNanos() - stoppedAt > 500_000_000L);
 
+            // Raw bytes typed on the console reach the host as they are (for protocol-error tests).
+            guest.sendConsole("send 01000200 08000000 0102030405060708");
+            guest.awaitConsole("AGENT sent 16", STEP);
+            Message shortFormat = host2.await(FORMAT, STEP);
+            assertThat(shortFormat.payload()).containsExactly(1, 2, 3, 4, 5, 6, 7, 8);
+
             // A key pressed through QMP reaches the guest's AT keyboard (KEY_A = 30).
             qmp.sendKey("a");
             guest.awaitConsole("AGENT key 30 1", STEP);
