@@ -1,0 +1,246 @@
+package org.spicestream.reds;
+
+import io.netty.buffer.ByteBuf;
+import io.netty.buffer.Unpooled;
+import io.netty.channel.ChannelFutureListener;
+import io.netty.channel.ChannelHandlerContext;
+import io.netty.handler.codec.ByteToMessageDecoder;
+import io.netty.util.concurrent.ScheduledFuture;
+import java.security.KeyPair;
+import java.util.List;
+import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.TimeUnit;
+import java.util.stream.IntStream;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+import org.spicestream.reds.internal.Caps;
+import org.spicestream.reds.internal.LinkCodec;
+import org.spicestream.reds.internal.LinkMess;
+import org.spicestream.reds.internal.Rsa;
+import org.spicestream.reds.internal.TicketVerifier;
+import org.spicestream.reds.internal.Wire;
+
+/**
+ * The link stage of one connection (spice-wire §3, B44–B50): header, link message, reply with a fresh
+ * RSA key, auth mechanism, ticket, link result; then hands the connection to a {@link RedChannelClient}.
+ * Nothing larger than the configured link message size is buffered.
+ */
+final class LinkHandler extends ByteToMessageDecoder {
+    private static final Logger LOG = LoggerFactory.getLogger(LinkHandler.class);
+
+    private enum State { HEADER, BODY, KEYGEN, MECHANISM, TICKET, DONE }
+
+    private final SpiceServer server;
+    private State state = State.HEADER;
+    private int bodySize;
+    private LinkMess mess;
+    private RedChannel target;
+    private KeyPair keyPair;
+    private ScheduledFuture<?> timeout;
+    private boolean linkingReleased;
+
+    LinkHandler(SpiceServer server) {
+        this.server = server;
+    }
+
+    @Override
+    public void handlerAdded(ChannelHandlerContext ctx) throws Exception {
+        super.handlerAdded(ctx);
+        long nanos = server.config().linkTimeout().toNanos();
+        timeout = ctx.executor().schedule(() -> {
+            if (state != State.DONE) {
+                LOG.info("link from {}: timed out in state {}", ctx.channel().remoteAddress(), state);
+                state = State.DONE;
+                ctx.close();
+            }
+        }, nanos, TimeUnit.NANOSECONDS);
+    }
+
+    @Override
+    protected void decode(ChannelHandlerContext ctx, ByteBuf in, List<Object> out) {
+        switch (state) {
+            case HEADER -> readHeader(ctx, in);
+            case BODY -> readBody(ctx, in);
+            case KEYGEN -> {
+                if (in.readableBytes() > Wire.AUTH_MECHANISM_SIZE + Wire.TICKET_SIZE) {
+                    reject(ctx, in, "sent more than mechanism + ticket before the link reply");
+                }
+            }
+            case MECHANISM -> readMechanism(ctx, in);
+            case TICKET -> readTicket(ctx, in);
+            case DONE -> in.skipBytes(in.readableBytes());
+        }
+    }
+
+    private void readHeader(ChannelHandlerContext ctx, ByteBuf in) {
+        if (in.readableBytes() < Wire.LINK_HEADER_SIZE) {
+            return;
+        }
+        int r = in.readerIndex();
+        if (in.getIntLE(r) != Wire.LINK_MAGIC) {
+            fail(ctx, in, org.spicestream.reds.SpiceLinkError.INVALID_MAGIC, "bad magic");
+            return;
+        }
+        long major = in.getUnsignedIntLE(r + 4);
+        if (major == 0) {
+            reject(ctx, in, "major version 0");
+            return;
+        }
+        if (major != Wire.VERSION_MAJOR) {
+            fail(ctx, in, SpiceLinkError.VERSION_MISMATCH, "major version " + major);
+            return;
+        }
+        long size = in.getUnsignedIntLE(r + 12);
+        if (size < Wire.LINK_MESS_SIZE || size > server.config().maxLinkMessageSize()) {
+            fail(ctx, in, SpiceLinkError.INVALID_DATA, "link message size " + size);
+            return;
+        }
+        in.skipBytes(Wire.LINK_HEADER_SIZE);
+        bodySize = (int) size;
+        state = State.BODY;
+        readBody(ctx, in);
+    }
+
+    private void readBody(ChannelHandlerContext ctx, ByteBuf in) {
+        if (in.readableBytes() < bodySize) {
+            return;
+        }
+        try {
+            mess = LinkMess.parse(in, bodySize);
+        } catch (LinkMess.Invalid e) {
+            fail(ctx, in, e.linkError(), e.getMessage());
+            return;
+        }
+        in.skipBytes(bodySize);
+        target = server.linkTarget(mess.channelType(), mess.channelId());
+        if (target == null) {
+            reject(ctx, in, "no channel " + SpiceChannelType.name(mess.channelType()) + ":" + mess.channelId());
+            return;
+        }
+        state = State.KEYGEN;
+        CompletableFuture.supplyAsync(Rsa::generate, server.keyExecutor()).whenComplete((kp, err) -> ctx.executor().execute(() -> {
+            if (err != null) {
+                LOG.error("link from {}: key generation failed", ctx.channel().remoteAddress(), err);
+                state = State.DONE;
+                ctx.close();
+                return;
+            }
+            keyReady(ctx, kp);
+        }));
+    }
+
+    private void keyReady(ChannelHandlerContext ctx, KeyPair kp) {
+        if (state != State.KEYGEN || !ctx.channel().isActive()) {
+            return;
+        }
+        keyPair = kp;
+        int[] common = IntStream.concat(
+                        IntStream.of(SpiceMessages.COMMON_CAP_PROTOCOL_AUTH_SELECTION, SpiceMessages.COMMON_CAP_AUTH_SPICE,
+                                SpiceMessages.COMMON_CAP_MINI_HEADER),
+                        IntStream.of(target.commonCaps()))
+                .toArray();
+        ctx.writeAndFlush(LinkCodec.reply(ctx.alloc(), kp.getPublic().getEncoded(), Caps.words(common),
+                Caps.words(target.channelCaps())));
+        state = mess.hasCommonCap(SpiceMessages.COMMON_CAP_PROTOCOL_AUTH_SELECTION) ? State.MECHANISM : State.TICKET;
+        // bytes that arrived while the key was generated
+        try {
+            channelRead(ctx, Unpooled.EMPTY_BUFFER);
+        } catch (Exception e) {
+            ctx.fireExceptionCaught(e);
+        }
+    }
+
+    private void readMechanism(ChannelHandlerContext ctx, ByteBuf in) {
+        if (in.readableBytes() < Wire.AUTH_MECHANISM_SIZE) {
+            return;
+        }
+        long mech = in.readUnsignedIntLE();
+        if (mech != Wire.AUTH_MECHANISM_SPICE) {
+            // [ref] answers with a full link error here; we send the bare result (spice-wire §3.5)
+            result(ctx, in, SpiceLinkError.INVALID_DATA, "unsupported auth mechanism " + mech);
+            return;
+        }
+        state = State.TICKET;
+        readTicket(ctx, in);
+    }
+
+    private void readTicket(ChannelHandlerContext ctx, ByteBuf in) {
+        if (in.readableBytes() < Wire.TICKET_SIZE) {
+            return;
+        }
+        byte[] ticket = new byte[Wire.TICKET_SIZE];
+        in.readBytes(ticket);
+        TicketVerifier.Result check = server.ticketVerifier().check(keyPair.getPrivate(), ticket);
+        keyPair = null;
+        if (check != TicketVerifier.Result.OK) {
+            result(ctx, in, SpiceLinkError.PERMISSION_DENIED, "ticket refused: " + check);
+            return;
+        }
+        SpiceServer.LinkOutcome outcome = server.completeLink(mess, target, ctx.channel());
+        if (outcome.error() != SpiceLinkError.OK) {
+            result(ctx, in, outcome.error(), outcome.reason());
+            return;
+        }
+        state = State.DONE;
+        done();
+        RedChannelClient rcc = outcome.client();
+        LOG.info("{}: linked from {} ({} header)", rcc.logContext(), ctx.channel().remoteAddress(),
+                mess.miniHeader() ? "mini" : "full");
+        ctx.writeAndFlush(LinkCodec.result(ctx.alloc(), SpiceLinkError.OK));
+        ctx.pipeline().addAfter(ctx.name(), "rcc", rcc.newHandler());
+        rcc.start();
+        ctx.pipeline().remove(this);
+    }
+
+    /** A link error before the reply: full structure, then close. */
+    private void fail(ChannelHandlerContext ctx, ByteBuf in, int error, String why) {
+        LOG.info("link from {} refused ({}): {}", ctx.channel().remoteAddress(), error, why);
+        finish(ctx, in);
+        ctx.writeAndFlush(LinkCodec.error(ctx.alloc(), error)).addListener(ChannelFutureListener.CLOSE);
+    }
+
+    /** A link result after the reply: bare u32, then close. */
+    private void result(ChannelHandlerContext ctx, ByteBuf in, int error, String why) {
+        LOG.info("link from {} to {} refused ({}): {}", ctx.channel().remoteAddress(), target, error, why);
+        finish(ctx, in);
+        ctx.writeAndFlush(LinkCodec.result(ctx.alloc(), error)).addListener(ChannelFutureListener.CLOSE);
+    }
+
+    /** Close without any reply. */
+    private void reject(ChannelHandlerContext ctx, ByteBuf in, String why) {
+        LOG.info("link from {} closed without reply: {}", ctx.channel().remoteAddress(), why);
+        finish(ctx, in);
+        ctx.close();
+    }
+
+    private void finish(ChannelHandlerContext ctx, ByteBuf in) {
+        state = State.DONE;
+        in.skipBytes(in.readableBytes());
+        done();
+    }
+
+    private void done() {
+        if (timeout != null) {
+            timeout.cancel(false);
+        }
+        if (!linkingReleased) {
+            linkingReleased = true;
+            server.linkingFinished();
+        }
+    }
+
+    @Override
+    public void channelInactive(ChannelHandlerContext ctx) throws Exception {
+        state = State.DONE;
+        done();
+        super.channelInactive(ctx);
+    }
+
+    @Override
+    public void exceptionCaught(ChannelHandlerContext ctx, Throwable cause) {
+        LOG.info("link from {}: {}", ctx.channel().remoteAddress(), cause.toString());
+        state = State.DONE;
+        done();
+        ctx.close();
+    }
+}

@@ -1,0 +1,165 @@
+package org.spicestream.reds;
+
+import io.netty.buffer.ByteBuf;
+import io.netty.buffer.ByteBufAllocator;
+import java.util.HashSet;
+import java.util.List;
+import java.util.Map;
+import java.util.Set;
+import java.util.concurrent.ConcurrentHashMap;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
+/** The main channel (type 1, id 0): MAIN_INIT, channel lists, mouse modes (spice-wire §8, B52–B56). */
+final class MainChannel extends RedChannel {
+    private static final Logger LOG = LoggerFactory.getLogger(MainChannel.class);
+
+    /** [ref] body limit on main: 4096 + 11 × 2048 (spice-wire §4.3). */
+    static final int MAX_MAIN_MESSAGE_SIZE = 4096 + 11 * 2048;
+    /** MAIN_INIT.agent_tokens ([ref] 10). */
+    static final int AGENT_TOKENS = 10;
+    /** MAIN_INIT.display_channels_hint: number of QXL devices, none here (B52). */
+    static final int DISPLAY_CHANNELS_HINT = 0;
+    /** MAIN_INIT.ram_hint: QXL RAM, none here (B52). */
+    static final int RAM_HINT = 0;
+    /** Channel types listed when more than one session is connected (B53). */
+    private static final Set<Integer> MULTI_CLIENT_TYPES = Set.of(
+            SpiceChannelType.MAIN, SpiceChannelType.DISPLAY, SpiceChannelType.CURSOR, SpiceChannelType.INPUTS);
+
+    /** Per-connection state, touched on that connection's event loop only. */
+    private static final class State {
+        boolean attachReplied;
+        final Set<Integer> announced = new HashSet<>();
+    }
+
+    private final SpiceServer server;
+    private final Map<RedChannelClient, State> states = new ConcurrentHashMap<>();
+    private volatile int mouseMode = SpiceMessages.MOUSE_MODE_SERVER;
+
+    MainChannel(SpiceServer server) {
+        super(SpiceChannelType.MAIN);
+        this.server = server;
+    }
+
+    int supportedMouseModes() {
+        return SpiceMessages.MOUSE_MODE_SERVER
+                | (server.config().clientMouseModeAllowed() ? SpiceMessages.MOUSE_MODE_CLIENT : 0);
+    }
+
+    int mouseMode() {
+        return mouseMode;
+    }
+
+    @Override
+    protected int maxClientMessageSize(int msgType) {
+        return switch (msgType) {
+            case SpiceMessages.MSGC_MAIN_ATTACH_CHANNELS, SpiceMessages.MSGC_MAIN_MOUSE_MODE_REQUEST,
+                    SpiceMessages.MSGC_MAIN_AGENT_START, SpiceMessages.MSGC_MAIN_AGENT_DATA,
+                    SpiceMessages.MSGC_MAIN_AGENT_TOKEN -> MAX_MAIN_MESSAGE_SIZE;
+            default -> -1;
+        };
+    }
+
+    @Override
+    protected void onConnect(RedChannelClient c) {
+        states.put(c, new State());
+        c.send(init(c.alloc(), c.session().id(), supportedMouseModes(), mouseMode,
+                server.mmTime().now() - MmTime.MM_TIME_DELTA_MS));
+    }
+
+    @Override
+    protected void onDisconnect(RedChannelClient c) {
+        states.remove(c);
+    }
+
+    @Override
+    protected void onMessage(RedChannelClient c, int msgType, ByteBuf body) {
+        switch (msgType) {
+            case SpiceMessages.MSGC_MAIN_ATTACH_CHANNELS -> attachChannels(c);
+            case SpiceMessages.MSGC_MAIN_MOUSE_MODE_REQUEST -> {
+                if (body.readableBytes() < 2) {
+                    throw new SpiceProtocolException("MOUSE_MODE_REQUEST too short");
+                }
+                mouseModeRequest(c, body.readUnsignedShortLE());
+            }
+            default -> LOG.debug("{}: ignoring main message {} (no agent)", c.logContext(), msgType);
+        }
+    }
+
+    private void attachChannels(RedChannelClient c) {
+        State st = states.get(c);
+        if (st == null) {
+            return;
+        }
+        boolean multi = server.sessionCount() > 1;
+        List<RedChannel> list = server.channels().list().stream()
+                .filter(ch -> !multi || MULTI_CLIENT_TYPES.contains(ch.type()))
+                .toList();
+        ByteBuf b = c.alloc().buffer(4 + 2 * list.size());
+        b.writeIntLE(list.size());
+        for (RedChannel ch : list) {
+            b.writeByte(ch.type()).writeByte(ch.id());
+            st.announced.add(key(ch));
+        }
+        st.attachReplied = true;
+        LOG.debug("{}: CHANNELS_LIST {}", c.logContext(), list);
+        c.send(new OutgoingMessage(SpiceMessages.MSG_MAIN_CHANNELS_LIST, b));
+    }
+
+    /** B54: a channel registered while clients are connected, announced once to each that had its list. */
+    void announce(RedChannel ch) {
+        for (RedChannelClient c : clients()) {
+            c.eventLoop().execute(() -> {
+                State st = states.get(c);
+                if (st == null || !st.attachReplied || !ch.isRegistered()) {
+                    return;
+                }
+                if (server.sessionCount() > 1 && !MULTI_CLIENT_TYPES.contains(ch.type())) {
+                    return;
+                }
+                if (st.announced.add(key(ch))) {
+                    LOG.debug("{}: announcing new channel {}", c.logContext(), ch);
+                    ByteBuf b = c.alloc().buffer(6).writeIntLE(1).writeByte(ch.type()).writeByte(ch.id());
+                    c.send(new OutgoingMessage(SpiceMessages.MSG_MAIN_CHANNELS_LIST, b));
+                }
+            });
+        }
+    }
+
+    private void mouseModeRequest(RedChannelClient c, int mode) {
+        if (mode == SpiceMessages.MOUSE_MODE_CLIENT && (supportedMouseModes() & mode) == 0) {
+            LOG.debug("{}: CLIENT mouse mode requested but not allowed", c.logContext());
+            return;
+        }
+        if (mode != SpiceMessages.MOUSE_MODE_CLIENT && mode != SpiceMessages.MOUSE_MODE_SERVER) {
+            LOG.debug("{}: unknown mouse mode {} requested", c.logContext(), mode);
+            return;
+        }
+        mouseMode = mode;
+        LOG.info("mouse mode now {}", mode == SpiceMessages.MOUSE_MODE_CLIENT ? "CLIENT" : "SERVER");
+        for (RedChannelClient other : clients()) {
+            other.send(mouseModeMessage(other.alloc(), supportedMouseModes(), mode));
+        }
+    }
+
+    private static int key(RedChannel ch) {
+        return ch.type() << 8 | ch.id();
+    }
+
+    static OutgoingMessage init(ByteBufAllocator alloc, int sessionId, int supportedModes, int currentMode, int mmTime) {
+        ByteBuf b = alloc.buffer(32);
+        b.writeIntLE(sessionId)
+                .writeIntLE(DISPLAY_CHANNELS_HINT)
+                .writeIntLE(supportedModes)
+                .writeIntLE(currentMode)
+                .writeIntLE(0) // agent_connected: no vdagent (§8.7)
+                .writeIntLE(AGENT_TOKENS)
+                .writeIntLE(mmTime)
+                .writeIntLE(RAM_HINT);
+        return new OutgoingMessage(SpiceMessages.MSG_MAIN_INIT, b);
+    }
+
+    static OutgoingMessage mouseModeMessage(ByteBufAllocator alloc, int supported, int current) {
+        return new OutgoingMessage(SpiceMessages.MSG_MAIN_MOUSE_MODE, alloc.buffer(4).writeShortLE(supported).writeShortLE(current));
+    }
+}

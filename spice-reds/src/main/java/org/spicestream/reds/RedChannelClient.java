@@ -1,0 +1,592 @@
+package org.spicestream.reds;
+
+import io.netty.buffer.ByteBuf;
+import io.netty.buffer.ByteBufAllocator;
+import io.netty.channel.Channel;
+import io.netty.channel.ChannelFutureListener;
+import io.netty.channel.ChannelHandlerContext;
+import io.netty.channel.EventLoop;
+import io.netty.handler.codec.ByteToMessageDecoder;
+import io.netty.handler.codec.DecoderException;
+import io.netty.util.concurrent.ScheduledFuture;
+import java.net.SocketAddress;
+import java.util.ArrayDeque;
+import java.util.List;
+import java.util.concurrent.Executor;
+import java.util.concurrent.RejectedExecutionException;
+import java.util.concurrent.TimeUnit;
+import java.util.concurrent.atomic.AtomicInteger;
+import java.util.concurrent.atomic.AtomicLong;
+import java.util.concurrent.atomic.LongAdder;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+import org.spicestream.reds.internal.Caps;
+import org.spicestream.reds.internal.CommonMessages;
+import org.spicestream.reds.internal.Wire;
+
+/**
+ * One client connection on one channel ("rcc"). Confined to its Netty event loop; {@link #trySend},
+ * {@link #send} and {@link #disconnect} may be called from any thread.
+ */
+public final class RedChannelClient {
+
+    private static final Logger LOG = LoggerFactory.getLogger(RedChannelClient.class);
+
+    /** Largest body accepted for the common client messages ACK_SYNC, ACK, PONG, DISCONNECTING. */
+    public static final int MAX_COMMON_MESSAGE_SIZE = 1024;
+    /** Delay of the first latency ping after the link (B58: about 100 ms). */
+    public static final long FIRST_PING_DELAY_MS = 100;
+    /** Retry delay of a ping that found the connection busy (B58 pings only an idle socket). */
+    public static final long BUSY_PING_RETRY_MS = 1000;
+    /** How many checks for a stuck connection run per stuck timeout. */
+    public static final int STUCK_CHECKS_PER_TIMEOUT = 4;
+
+    private static final AtomicInteger CLIENT_NUMBERS = new AtomicInteger();
+
+    private record Queued(OutgoingMessage message, long size) {}
+
+    private final SpiceServer server;
+    private final RedChannel channel;
+    private final Session session;
+    private final Channel ch;
+    private final EventLoop loop;
+    private final boolean miniHeader;
+    private final int headerSize;
+    private final int[] remoteCommonCaps;
+    private final int[] remoteChannelCaps;
+    private final String logContext;
+    private final long maxBytes;
+    private final int maxMessages;
+    private final boolean ackWindow;
+    private final int window;
+
+    private final AtomicLong queuedBytes = new AtomicLong();
+    private final AtomicInteger queuedMessages = new AtomicInteger();
+    private final LongAdder dropped = new LongAdder();
+    private volatile boolean closed;
+    private volatile long roundTripNanos = -1;
+    private volatile boolean drainArmed;
+    private volatile Runnable drainListener;
+    private volatile Executor drainExecutor;
+
+    // event-loop confined
+    private final ArrayDeque<Queued> queue = new ArrayDeque<>();
+    private boolean closing;
+    private long serial;
+    private int ackGeneration;
+    private int clientAckGeneration = -1;
+    private int unacked;
+    private int pingId;
+    private boolean pingOutstanding;
+    private long lastProgressNanos = System.nanoTime();
+    private ScheduledFuture<?> pingTimer;
+    private ScheduledFuture<?> stuckTimer;
+
+    RedChannelClient(SpiceServer server, RedChannel channel, Session session, Channel ch, boolean miniHeader,
+            int[] remoteCommonCaps, int[] remoteChannelCaps) {
+        this.server = server;
+        this.channel = channel;
+        this.session = session;
+        this.ch = ch;
+        this.loop = ch.eventLoop();
+        this.miniHeader = miniHeader;
+        this.headerSize = miniHeader ? Wire.MINI_HEADER_SIZE : Wire.FULL_HEADER_SIZE;
+        this.remoteCommonCaps = remoteCommonCaps.clone();
+        this.remoteChannelCaps = remoteChannelCaps.clone();
+        ServerConfig cfg = server.config();
+        this.maxBytes = cfg.sendQueueMaxBytes();
+        this.maxMessages = cfg.sendQueueMaxMessages();
+        this.ackWindow = channel.usesAckWindow();
+        this.window = cfg.ackWindow();
+        this.logContext = channel.name() + " client=" + CLIENT_NUMBERS.incrementAndGet() + " session="
+                + Integer.toHexString(session.id());
+    }
+
+    // ------------------------------------------------------------------ public API
+
+    /**
+     * Queues {@code m} unless the queue bound (bytes or messages) would be exceeded; then it releases
+     * {@code m}, counts a drop and returns false. Thread-safe; order per producer thread is kept.
+     */
+    public boolean trySend(OutgoingMessage m) {
+        if (closed) {
+            m.release();
+            return false;
+        }
+        long size = (long) m.bodySize() + headerSize;
+        if (!reserve(size)) {
+            m.release();
+            dropped.increment();
+            drainArmed = true;
+            return false;
+        }
+        if (queuedBytes.get() > maxBytes / 2 || queuedMessages.get() > maxMessages / 2) {
+            drainArmed = true;
+        }
+        if (loop.inEventLoop()) {
+            enqueue(m, size);
+        } else {
+            try {
+                loop.execute(() -> enqueue(m, size));
+            } catch (RejectedExecutionException e) {
+                unreserve(size);
+                m.release();
+                return false;
+            }
+        }
+        return true;
+    }
+
+    /** Like {@link #trySend}, but a full queue is a logged, counted event that disconnects the client. */
+    public void send(OutgoingMessage m) {
+        if (!trySend(m) && !closed) {
+            LOG.warn("{}: send queue overflow ({} messages, {} bytes queued): disconnecting", logContext,
+                    queuedMessages.get(), queuedBytes.get());
+            disconnect("send queue overflow");
+        }
+    }
+
+    /** Queues a NOTIFY (spice-wire §6.1). */
+    public boolean sendNotify(int severity, int visibility, String text) {
+        return trySend(CommonMessages.notify(alloc(), 0, severity, visibility, text));
+    }
+
+    public boolean hasRemoteChannelCap(int cap) {
+        return Caps.has(remoteChannelCaps, cap);
+    }
+
+    public boolean hasRemoteCommonCap(int cap) {
+        return Caps.has(remoteCommonCaps, cap);
+    }
+
+    public ClientSession session() {
+        return session;
+    }
+
+    public RedChannel channel() {
+        return channel;
+    }
+
+    public SocketAddress remoteAddress() {
+        return ch.remoteAddress();
+    }
+
+    /** Bytes (headers included) queued and not yet handed to the socket. */
+    public long queuedBytes() {
+        return queuedBytes.get();
+    }
+
+    public int queuedMessages() {
+        return queuedMessages.get();
+    }
+
+    /** Messages refused by {@link #trySend} because the queue was full. */
+    public long droppedMessages() {
+        return dropped.sum();
+    }
+
+    /** Last measured PING round trip in nanoseconds, -1 before the first PONG. */
+    public long roundTripNanos() {
+        return roundTripNanos;
+    }
+
+    public EventLoop eventLoop() {
+        return loop;
+    }
+
+    public ByteBufAllocator alloc() {
+        return ch.alloc();
+    }
+
+    public boolean isConnected() {
+        return !closed;
+    }
+
+    /** Closes this connection (logged with {@code reason}). Thread-safe. */
+    public void disconnect(String reason) {
+        if (loop.inEventLoop()) {
+            doDisconnect(reason, false);
+        } else {
+            try {
+                loop.execute(() -> doDisconnect(reason, false));
+            } catch (RejectedExecutionException e) {
+                ch.close();
+            }
+        }
+    }
+
+    /**
+     * {@code listener} runs on this connection's event loop when a queue that was more than half full
+     * (or refused a message) drains below half.
+     */
+    public void setDrainListener(Runnable listener) {
+        setDrainListener(listener, null);
+    }
+
+    /** As {@link #setDrainListener(Runnable)}, running the listener on {@code executor}. */
+    public void setDrainListener(Runnable listener, Executor executor) {
+        this.drainExecutor = executor;
+        this.drainListener = listener;
+    }
+
+    /** Context for log lines, e.g. "display:0 client=3 session=1a2b". */
+    public String logContext() {
+        return logContext;
+    }
+
+    @Override
+    public String toString() {
+        return logContext;
+    }
+
+    // ------------------------------------------------------------------ core
+
+    Session sessionInternal() {
+        return session;
+    }
+
+    /** Runs on the loop after the link result was written and the pipeline switched. */
+    void start() {
+        if (ackWindow) {
+            ackGeneration++;
+            enqueueInternal(CommonMessages.setAck(alloc(), ackGeneration, window));
+        }
+        try {
+            channel.onConnect(this);
+        } catch (RuntimeException e) {
+            LOG.warn("{}: onConnect failed", logContext, e);
+            doDisconnect("channel connect failed: " + e, false);
+            return;
+        }
+        pingTimer = loop.schedule(this::pingTick, FIRST_PING_DELAY_MS, TimeUnit.MILLISECONDS);
+        long stuckPeriod = Math.max(1, server.config().stuckClientTimeout().toNanos() / STUCK_CHECKS_PER_TIMEOUT);
+        stuckTimer = loop.scheduleAtFixedRate(this::stuckCheck, stuckPeriod, stuckPeriod, TimeUnit.NANOSECONDS);
+    }
+
+    /** Sends DISCONNECTING (bypassing the queue) and closes; used on server shutdown. */
+    void closeGracefully(int reason) {
+        if (!loop.inEventLoop()) {
+            try {
+                loop.execute(() -> closeGracefully(reason));
+            } catch (RejectedExecutionException e) {
+                ch.close();
+            }
+            return;
+        }
+        if (closing) {
+            return;
+        }
+        closing = true;
+        LOG.info("{}: closing (server shutdown)", logContext);
+        releaseQueue();
+        OutgoingMessage m = CommonMessages.disconnecting(alloc(), System.nanoTime(), reason);
+        writeNow(m);
+        ch.writeAndFlush(io.netty.buffer.Unpooled.EMPTY_BUFFER).addListener(ChannelFutureListener.CLOSE);
+    }
+
+    Channel nettyChannel() {
+        return ch;
+    }
+
+    ByteToMessageDecoder newHandler() {
+        return new Handler();
+    }
+
+    private void doDisconnect(String reason, boolean quiet) {
+        if (closing) {
+            return;
+        }
+        closing = true;
+        if (!quiet) {
+            LOG.info("{}: disconnecting: {}", logContext, reason);
+        }
+        releaseQueue();
+        ch.close();
+    }
+
+    private boolean reserve(long size) {
+        while (true) {
+            int msgs = queuedMessages.get();
+            if (msgs + 1 > maxMessages) {
+                return false;
+            }
+            if (queuedMessages.compareAndSet(msgs, msgs + 1)) {
+                break;
+            }
+        }
+        while (true) {
+            long bytes = queuedBytes.get();
+            // a single message larger than the bound may pass an empty queue, or it could never be sent
+            if (bytes + size > maxBytes && bytes != 0) {
+                queuedMessages.decrementAndGet();
+                return false;
+            }
+            if (queuedBytes.compareAndSet(bytes, bytes + size)) {
+                return true;
+            }
+        }
+    }
+
+    private void unreserve(long size) {
+        queuedBytes.addAndGet(-size);
+        queuedMessages.decrementAndGet();
+    }
+
+    private void enqueueInternal(OutgoingMessage m) {
+        long size = (long) m.bodySize() + headerSize;
+        queuedBytes.addAndGet(size);
+        queuedMessages.incrementAndGet();
+        enqueue(m, size);
+    }
+
+    private void enqueue(OutgoingMessage m, long size) {
+        if (closing || closed) {
+            unreserve(size);
+            m.release();
+            return;
+        }
+        queue.add(new Queued(m, size));
+        pump();
+    }
+
+    private boolean ackBlocked() {
+        return ackWindow && unacked > 2 * window;
+    }
+
+    private void pump() {
+        if (closing) {
+            return;
+        }
+        boolean wrote = false;
+        while (!queue.isEmpty() && ch.isWritable() && !ackBlocked()) {
+            Queued q = queue.poll();
+            writeNow(q.message());
+            unreserve(q.size());
+            wrote = true;
+        }
+        if (wrote) {
+            lastProgressNanos = System.nanoTime();
+            ch.flush();
+            maybeDrained();
+        }
+    }
+
+    private void writeNow(OutgoingMessage m) {
+        int bodySize = m.bodySize();
+        ByteBuf header = ch.alloc().buffer(headerSize);
+        if (miniHeader) {
+            CommonMessages.writeMiniHeader(header, m.type(), bodySize);
+        } else {
+            CommonMessages.writeFullHeader(header, ++serial, m.type(), bodySize);
+        }
+        ch.write(header, ch.voidPromise());
+        ch.write(m.head(), ch.voidPromise());
+        if (m.payload() != null) {
+            ch.write(m.payload(), ch.voidPromise());
+        }
+        if (ackWindow) {
+            unacked++;
+        }
+    }
+
+    private void maybeDrained() {
+        Runnable listener = drainListener;
+        if (!drainArmed || listener == null) {
+            return;
+        }
+        if (queuedBytes.get() < maxBytes / 2 && queuedMessages.get() < maxMessages / 2) {
+            drainArmed = false;
+            Executor ex = drainExecutor;
+            Runnable safe = () -> {
+                try {
+                    listener.run();
+                } catch (RuntimeException e) {
+                    LOG.warn("{}: drain listener failed", logContext, e);
+                }
+            };
+            if (ex == null) {
+                safe.run();
+            } else {
+                ex.execute(safe);
+            }
+        }
+    }
+
+    private void releaseQueue() {
+        Queued q;
+        while ((q = queue.poll()) != null) {
+            unreserve(q.size());
+            q.message().release();
+        }
+    }
+
+    private void pingTick() {
+        if (closing) {
+            return;
+        }
+        if (pingOutstanding) {
+            return; // the stuck check decides; the PONG handler schedules the next ping
+        }
+        if (!queue.isEmpty() || !ch.isWritable()) {
+            pingTimer = loop.schedule(this::pingTick, BUSY_PING_RETRY_MS, TimeUnit.MILLISECONDS);
+            return;
+        }
+        pingOutstanding = true;
+        enqueueInternal(CommonMessages.ping(alloc(), ++pingId, System.nanoTime()));
+    }
+
+    private void stuckCheck() {
+        if (closing) {
+            return;
+        }
+        boolean blocked = !queue.isEmpty() || pingOutstanding;
+        long idle = System.nanoTime() - lastProgressNanos;
+        if (blocked && idle > server.config().stuckClientTimeout().toNanos()) {
+            LOG.warn("{}: no progress for {} ms ({} messages queued, pong outstanding: {})", logContext,
+                    TimeUnit.NANOSECONDS.toMillis(idle), queue.size(), pingOutstanding);
+            doDisconnect("stuck client", false);
+        }
+    }
+
+    private int maxMessageSize(int type) {
+        if (type >= SpiceMessages.FIRST_CHANNEL_MESSAGE) {
+            return channel.maxClientMessageSize(type);
+        }
+        return switch (type) {
+            case SpiceMessages.MSGC_ACK_SYNC, SpiceMessages.MSGC_ACK, SpiceMessages.MSGC_PONG,
+                    SpiceMessages.MSGC_DISCONNECTING -> MAX_COMMON_MESSAGE_SIZE;
+            default -> -1; // migration messages are unexpected: we never offer migration
+        };
+    }
+
+    private void handleMessage(int type, ByteBuf body) {
+        switch (type) {
+            case SpiceMessages.MSGC_ACK_SYNC -> {
+                requireBody(type, body, 4);
+                clientAckGeneration = body.readIntLE();
+            }
+            case SpiceMessages.MSGC_ACK -> {
+                if (ackWindow && clientAckGeneration == ackGeneration) {
+                    unacked = Math.max(0, unacked - window);
+                    pump();
+                }
+            }
+            case SpiceMessages.MSGC_PONG -> {
+                requireBody(type, body, 12);
+                int id = body.readIntLE();
+                long ts = body.readLongLE();
+                if (pingOutstanding && id == pingId) {
+                    pingOutstanding = false;
+                    roundTripNanos = System.nanoTime() - ts;
+                    LOG.debug("{}: round trip {} us", logContext, roundTripNanos / 1000);
+                    pingTimer = loop.schedule(this::pingTick, server.config().pingInterval().toNanos(),
+                            TimeUnit.NANOSECONDS);
+                }
+            }
+            case SpiceMessages.MSGC_DISCONNECTING -> LOG.debug("{}: client says it is disconnecting", logContext);
+            default -> channel.onMessage(this, type, body);
+        }
+    }
+
+    private static void requireBody(int type, ByteBuf body, int min) {
+        if (body.readableBytes() < min) {
+            throw new SpiceProtocolException("message " + type + " body too short: " + body.readableBytes() + " < " + min);
+        }
+    }
+
+    private void onClosed() {
+        if (closed) {
+            return;
+        }
+        closed = true;
+        closing = true;
+        releaseQueue();
+        if (pingTimer != null) {
+            pingTimer.cancel(false);
+        }
+        if (stuckTimer != null) {
+            stuckTimer.cancel(false);
+        }
+        channel.removeClient(this);
+        try {
+            channel.onDisconnect(this);
+        } catch (RuntimeException e) {
+            LOG.warn("{}: onDisconnect failed", logContext, e);
+        }
+        server.clientClosed(this);
+        LOG.debug("{}: closed", logContext);
+    }
+
+    /** Inbound side: header-first decoding (size checked before the body is buffered) and dispatch. */
+    private final class Handler extends ByteToMessageDecoder {
+
+        @Override
+        protected void decode(ChannelHandlerContext ctx, ByteBuf in, List<Object> out) {
+            while (true) {
+                if (closing) {
+                    in.skipBytes(in.readableBytes());
+                    return;
+                }
+                if (in.readableBytes() < headerSize) {
+                    return;
+                }
+                int r = in.readerIndex();
+                int type;
+                long size;
+                if (miniHeader) {
+                    type = in.getUnsignedShortLE(r);
+                    size = in.getUnsignedIntLE(r + 2);
+                } else {
+                    type = in.getUnsignedShortLE(r + 8);
+                    size = in.getUnsignedIntLE(r + 10);
+                }
+                int max = maxMessageSize(type);
+                if (max < 0) {
+                    throw new SpiceProtocolException("unknown or unexpected message type " + type);
+                }
+                if (size > max) {
+                    throw new SpiceProtocolException("message type " + type + " of " + size + " bytes exceeds the limit of " + max);
+                }
+                if (in.readableBytes() < headerSize + size) {
+                    return;
+                }
+                in.skipBytes(headerSize);
+                ByteBuf body = in.readSlice((int) size);
+                lastProgressNanos = System.nanoTime();
+                handleMessage(type, body);
+            }
+        }
+
+        @Override
+        public void channelWritabilityChanged(ChannelHandlerContext ctx) throws Exception {
+            if (ctx.channel().isWritable()) {
+                lastProgressNanos = System.nanoTime();
+                pump();
+            }
+            super.channelWritabilityChanged(ctx);
+        }
+
+        @Override
+        public void channelInactive(ChannelHandlerContext ctx) throws Exception {
+            try {
+                super.channelInactive(ctx);
+            } finally {
+                onClosed();
+            }
+        }
+
+        @Override
+        public void exceptionCaught(ChannelHandlerContext ctx, Throwable cause) {
+            Throwable c = cause instanceof DecoderException && cause.getCause() != null ? cause.getCause() : cause;
+            if (c instanceof SpiceProtocolException) {
+                LOG.warn("{}: protocol violation: {}", logContext, c.getMessage());
+                doDisconnect("protocol violation: " + c.getMessage(), true);
+            } else if (c instanceof java.io.IOException) {
+                doDisconnect("I/O error: " + c.getMessage(), false);
+            } else {
+                LOG.warn("{}: unexpected error", logContext, c);
+                doDisconnect("internal error: " + c, true);
+            }
+        }
+    }
+}

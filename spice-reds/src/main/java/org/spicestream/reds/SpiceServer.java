@@ -1,0 +1,321 @@
+package org.spicestream.reds;
+
+import io.netty.bootstrap.ServerBootstrap;
+import io.netty.channel.Channel;
+import io.netty.channel.ChannelInitializer;
+import io.netty.channel.ChannelOption;
+import io.netty.channel.EventLoopGroup;
+import io.netty.channel.IoEventLoopGroup;
+import io.netty.channel.MultiThreadIoEventLoopGroup;
+import io.netty.channel.ServerChannel;
+import io.netty.channel.epoll.Epoll;
+import io.netty.channel.epoll.EpollIoHandler;
+import io.netty.channel.epoll.EpollServerSocketChannel;
+import io.netty.channel.group.ChannelGroup;
+import io.netty.channel.group.DefaultChannelGroup;
+import io.netty.channel.nio.NioIoHandler;
+import io.netty.channel.socket.SocketChannel;
+import io.netty.channel.socket.nio.NioServerSocketChannel;
+import io.netty.util.concurrent.GlobalEventExecutor;
+import java.net.InetSocketAddress;
+import java.security.SecureRandom;
+import java.time.Clock;
+import java.util.ArrayList;
+import java.util.HashMap;
+import java.util.List;
+import java.util.Map;
+import java.util.concurrent.ExecutorService;
+import java.util.concurrent.Executors;
+import java.util.concurrent.TimeUnit;
+import java.util.concurrent.atomic.AtomicInteger;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+import org.spicestream.reds.internal.LinkMess;
+import org.spicestream.reds.internal.TicketVerifier;
+
+/** The SPICE server: listens, links clients, runs the main and inputs channels and the channel registry. */
+public final class SpiceServer implements AutoCloseable {
+    private static final Logger LOG = LoggerFactory.getLogger(SpiceServer.class);
+
+    /** How long {@link #close()} waits for client connections to close after DISCONNECTING. */
+    public static final long CLOSE_TIMEOUT_MS = 2000;
+    /** Quiet period of event loops the server created, on close. */
+    public static final long SHUTDOWN_QUIET_MS = 0;
+    /** Upper bound of an event-loop shutdown on close. */
+    public static final long SHUTDOWN_TIMEOUT_MS = 2000;
+
+    /** Result of the session step of a link (B50). */
+    record LinkOutcome(int error, String reason, RedChannelClient client) {}
+
+    private final ServerConfig config;
+    private final MmTime mmTime = new MmTime();
+    private final ChannelRegistry registry = new ChannelRegistry(this);
+    private final MainChannel mainChannel;
+    private final InputsChannel inputsChannel;
+    private final TicketVerifier ticketVerifier;
+    private final EventLoopGroup group;
+    private final boolean ownGroup;
+    private final ExecutorService keyExecutor;
+    private final ChannelGroup allChannels = new DefaultChannelGroup("spice", GlobalEventExecutor.INSTANCE);
+    private final AtomicInteger linking = new AtomicInteger();
+    private final SecureRandom random = new SecureRandom();
+    private final Map<Integer, Session> sessions = new HashMap<>();
+    private volatile Channel serverChannel;
+    private volatile boolean closed;
+
+    private SpiceServer(ServerConfig config, EventLoopGroup externalGroup) {
+        this.config = config;
+        this.ticketVerifier = new TicketVerifier(config.passwordBytes(), config.passwordExpiry(),
+                config.ticketingDisabled(), Clock.systemUTC());
+        this.mainChannel = new MainChannel(this);
+        this.mainChannel.attach(registry, 0);
+        this.inputsChannel = new InputsChannel(config.inputSink());
+        if (externalGroup != null) {
+            this.group = externalGroup;
+            this.ownGroup = false;
+        } else {
+            this.group = new MultiThreadIoEventLoopGroup(
+                    Epoll.isAvailable() ? EpollIoHandler.newFactory() : NioIoHandler.newFactory());
+            this.ownGroup = true;
+        }
+        this.keyExecutor = Executors.newSingleThreadExecutor(r -> {
+            Thread t = new Thread(r, "spice-link-keygen");
+            t.setDaemon(true);
+            return t;
+        });
+    }
+
+    /** Starts a server with its own event loops (epoll if available, else NIO); returns once listening. */
+    public static SpiceServer start(ServerConfig config) {
+        return start(config, null);
+    }
+
+    /**
+     * Starts a server on {@code group} (null: create one). A supplied group is not shut down by
+     * {@link #close()}.
+     */
+    public static SpiceServer start(ServerConfig config, EventLoopGroup group) {
+        SpiceServer s = new SpiceServer(config, group);
+        try {
+            s.bind();
+        } catch (RuntimeException e) {
+            s.close();
+            throw e;
+        }
+        return s;
+    }
+
+    private void bind() {
+        registry.register(inputsChannel);
+        Class<? extends ServerChannel> channelClass = useEpoll(group) ? EpollServerSocketChannel.class : NioServerSocketChannel.class;
+        ServerBootstrap b = new ServerBootstrap()
+                .group(group)
+                .channel(channelClass)
+                .option(ChannelOption.SO_REUSEADDR, true)
+                .childOption(ChannelOption.TCP_NODELAY, true)
+                .childHandler(new ChannelInitializer<SocketChannel>() {
+                    @Override
+                    protected void initChannel(SocketChannel ch) {
+                        accept(ch);
+                    }
+                });
+        try {
+            serverChannel = b.bind(config.listenAddress()).sync().channel();
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+            throw new IllegalStateException("interrupted while binding " + config.listenAddress(), e);
+        } catch (Exception e) {
+            throw new IllegalStateException("cannot listen on " + config.listenAddress() + ": " + e.getMessage(), e);
+        }
+        LOG.info("SPICE server listening on {} ({}, policy {})", serverChannel.localAddress(),
+                channelClass.getSimpleName(), config.sessionPolicy());
+    }
+
+    private static boolean useEpoll(EventLoopGroup group) {
+        if (!Epoll.isAvailable()) {
+            return false;
+        }
+        return group instanceof IoEventLoopGroup iog && iog.isIoType(EpollIoHandler.class);
+    }
+
+    private void accept(SocketChannel ch) {
+        if (closed) {
+            ch.close();
+            return;
+        }
+        int n = linking.incrementAndGet();
+        if (n > config.maxLinkingConnections()) {
+            linking.decrementAndGet();
+            LOG.warn("refusing connection from {}: {} connections already linking", ch.remoteAddress(), n - 1);
+            ch.close();
+            return;
+        }
+        allChannels.add(ch);
+        ch.pipeline().addLast("link", new LinkHandler(this));
+    }
+
+    /** The address the server listens on (the real port when configured with port 0). */
+    public InetSocketAddress localAddress() {
+        return (InetSocketAddress) serverChannel.localAddress();
+    }
+
+    public ChannelRegistry channels() {
+        return registry;
+    }
+
+    public MmTime mmTime() {
+        return mmTime;
+    }
+
+    public ServerConfig config() {
+        return config;
+    }
+
+    /** Snapshot of the connected sessions. */
+    public synchronized List<ClientSession> sessions() {
+        return new ArrayList<>(sessions.values());
+    }
+
+    /** Current mouse mode (SpiceMessages.MOUSE_MODE_SERVER or _CLIENT). */
+    public int mouseMode() {
+        return mainChannel.mouseMode();
+    }
+
+    /** Number of connections that have not finished the link stage. */
+    public int linkingConnections() {
+        return linking.get();
+    }
+
+    /** Sends DISCONNECTING to every client, closes every connection and releases everything. */
+    @Override
+    public void close() {
+        synchronized (this) {
+            if (closed) {
+                return;
+            }
+            closed = true;
+        }
+        LOG.info("SPICE server closing");
+        if (serverChannel != null) {
+            serverChannel.close().awaitUninterruptibly(CLOSE_TIMEOUT_MS);
+        }
+        List<Session> all;
+        synchronized (this) {
+            all = new ArrayList<>(sessions.values());
+            sessions.clear();
+        }
+        for (Session s : all) {
+            s.deactivate();
+            for (RedChannelClient c : s.clients()) {
+                c.closeGracefully(SpiceLinkError.OK);
+            }
+        }
+        allChannels.newCloseFuture().awaitUninterruptibly(CLOSE_TIMEOUT_MS);
+        allChannels.close().awaitUninterruptibly(CLOSE_TIMEOUT_MS);
+        registry.unregisterAll();
+        keyExecutor.shutdownNow();
+        if (ownGroup) {
+            group.shutdownGracefully(SHUTDOWN_QUIET_MS, SHUTDOWN_TIMEOUT_MS, TimeUnit.MILLISECONDS)
+                    .awaitUninterruptibly(SHUTDOWN_TIMEOUT_MS + CLOSE_TIMEOUT_MS);
+        }
+        LOG.info("SPICE server closed");
+    }
+
+    // ------------------------------------------------------------------ core
+
+    MainChannel mainChannel() {
+        return mainChannel;
+    }
+
+    TicketVerifier ticketVerifier() {
+        return ticketVerifier;
+    }
+
+    ExecutorService keyExecutor() {
+        return keyExecutor;
+    }
+
+    void linkingFinished() {
+        linking.decrementAndGet();
+    }
+
+    synchronized int sessionCount() {
+        return sessions.size();
+    }
+
+    /** The channel a link names, or null (then the connection is closed without reply, B44). */
+    RedChannel linkTarget(int type, int id) {
+        if (type == SpiceChannelType.MAIN) {
+            return id == 0 ? mainChannel : null;
+        }
+        return registry.find(type, id);
+    }
+
+    /** Session step after successful authentication (B50, B51). */
+    LinkOutcome completeLink(LinkMess mess, RedChannel target, Channel ch) {
+        List<Session> replaced = List.of();
+        RedChannelClient rcc;
+        synchronized (this) {
+            if (closed) {
+                return new LinkOutcome(SpiceLinkError.CHANNEL_NOT_AVAILABLE, "server closing", null);
+            }
+            Session session;
+            if (target == mainChannel) {
+                if (config.sessionPolicy() == SessionPolicy.REPLACE) {
+                    replaced = new ArrayList<>(sessions.values());
+                    sessions.clear();
+                    replaced.forEach(Session::deactivate);
+                } else if (sessions.size() >= config.maxSessions()) {
+                    return new LinkOutcome(SpiceLinkError.ERROR, "too many sessions (" + sessions.size() + ")", null);
+                }
+                int id;
+                do {
+                    id = random.nextInt();
+                } while (id == 0 || sessions.containsKey(id));
+                session = new Session(id, ch.remoteAddress());
+                sessions.put(id, session);
+            } else {
+                session = sessions.get((int) mess.connectionId());
+                if (session == null) {
+                    return new LinkOutcome(SpiceLinkError.BAD_CONNECTION_ID,
+                            "no session 0x" + Long.toHexString(mess.connectionId()), null);
+                }
+                if (target.registry() == null) {
+                    return new LinkOutcome(SpiceLinkError.CHANNEL_NOT_AVAILABLE, target + " is gone", null);
+                }
+                if (target.clientCount() >= config.maxClientsPerChannel()) {
+                    return new LinkOutcome(SpiceLinkError.CHANNEL_NOT_AVAILABLE,
+                            target + " already has " + target.clientCount() + " clients", null);
+                }
+            }
+            rcc = new RedChannelClient(this, target, session, ch, mess.miniHeader(), mess.commonCaps(), mess.channelCaps());
+            session.add(rcc);
+            target.addClient(rcc);
+        }
+        for (Session old : replaced) {
+            LOG.info("{} replaced by a new main link from {}", old, ch.remoteAddress());
+            for (RedChannelClient c : old.clients()) {
+                c.disconnect("session replaced by a new client");
+            }
+        }
+        return new LinkOutcome(SpiceLinkError.OK, null, rcc);
+    }
+
+    /** Called on the rcc's loop once its connection closed. */
+    void clientClosed(RedChannelClient rcc) {
+        Session s = rcc.sessionInternal();
+        s.remove(rcc);
+        if (rcc.channel() == mainChannel) {
+            synchronized (this) {
+                if (sessions.get(s.id()) == s) {
+                    sessions.remove(s.id());
+                }
+            }
+            s.deactivate();
+            for (RedChannelClient c : s.clients()) {
+                c.disconnect("main channel of the session closed");
+            }
+            LOG.info("{} ended", s);
+        }
+    }
+}
