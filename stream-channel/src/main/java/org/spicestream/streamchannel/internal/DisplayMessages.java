@@ -2,6 +2,7 @@ package org.spicestream.streamchannel.internal;
 
 import io.netty.buffer.ByteBuf;
 import io.netty.buffer.ByteBufAllocator;
+import org.spicestream.streamchannel.StreamReport;
 
 /**
  * Bodies of the display-channel messages a stream channel exchanges (spice-wire §9), little endian,
@@ -136,34 +137,17 @@ public final class DisplayMessages {
         b.writeIntLE(top).writeIntLE(left).writeIntLE(bottom).writeIntLE(right);
     }
 
-    /** A client STREAM_REPORT (spice-wire §9.7). */
-    public record StreamReport(
-            long streamId,
-            long uniqueId,
-            long startFrameMmTime,
-            long endFrameMmTime,
-            long numFrames,
-            long numDrops,
-            int lastFrameDelay,
-            long audioDelay) {
-
-        /** spice-gtk's "this stream does not exist here or cannot be decoded" report. */
-        public boolean isInvalidStream() {
-            return numFrames == 0 && numDrops == 0xffffffffL;
-        }
-
-        /** Parses a body of at least {@link #STREAM_REPORT_SIZE} bytes (checked by the caller). */
-        public static StreamReport parse(ByteBuf body) {
-            int i = body.readerIndex();
-            return new StreamReport(
-                    body.getUnsignedIntLE(i),
-                    body.getUnsignedIntLE(i + 4),
-                    body.getUnsignedIntLE(i + 8),
-                    body.getUnsignedIntLE(i + 12),
-                    body.getUnsignedIntLE(i + 16),
-                    body.getUnsignedIntLE(i + 20),
-                    body.getIntLE(i + 24),
-                    body.getUnsignedIntLE(i + 28));
-        }
+    /** Parses a client STREAM_REPORT body of at least {@link #STREAM_REPORT_SIZE} bytes (checked by the caller). */
+    public static StreamReport parseStreamReport(ByteBuf body) {
+        int i = body.readerIndex();
+        return new StreamReport(
+                body.getUnsignedIntLE(i),
+                body.getUnsignedIntLE(i + 4),
+                body.getUnsignedIntLE(i + 8),
+                body.getUnsignedIntLE(i + 12),
+                body.getUnsignedIntLE(i + 16),
+                body.getUnsignedIntLE(i + 20),
+                body.getIntLE(i + 24),
+                body.getUnsignedIntLE(i + 28));
     }
 }

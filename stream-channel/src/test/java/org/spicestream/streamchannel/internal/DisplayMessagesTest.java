@@ -85,10 +85,10 @@ class DisplayMessagesTest {
         ByteBuf report = ALLOC.buffer().writeBytes(body("c2s_stream_report"));
         ByteBuf invalid = ALLOC.buffer().writeBytes(body("c2s_stream_report_invalid_stream"));
         try {
-            DisplayMessages.StreamReport r = DisplayMessages.StreamReport.parse(report);
-            assertThat(r).isEqualTo(new DisplayMessages.StreamReport(0, 1, 1000, 1160, 5, 1, 350, 0xffffffffL));
+            org.spicestream.streamchannel.StreamReport r = DisplayMessages.parseStreamReport(report);
+            assertThat(r).isEqualTo(new org.spicestream.streamchannel.StreamReport(0, 1, 1000, 1160, 5, 1, 350, 0xffffffffL));
             assertThat(r.isInvalidStream()).isFalse();
-            DisplayMessages.StreamReport bad = DisplayMessages.StreamReport.parse(invalid);
+            org.spicestream.streamchannel.StreamReport bad = DisplayMessages.parseStreamReport(invalid);
             assertThat(bad.streamId()).isEqualTo(3);
             assertThat(bad.isInvalidStream()).isTrue();
             assertThat(typeOf(Vectors.bytes("c2s_stream_report"))).isEqualTo(DisplayMessages.MSGC_STREAM_REPORT);
