@@ -1,0 +1,205 @@
+package org.spicestream.reds;
+
+import static org.assertj.core.api.Assertions.assertThat;
+import static org.awaitility.Awaitility.await;
+
+import io.netty.buffer.ByteBuf;
+import java.time.Duration;
+import java.util.concurrent.TimeUnit;
+import java.util.concurrent.atomic.AtomicInteger;
+import org.junit.jupiter.api.AfterEach;
+import org.junit.jupiter.api.Test;
+import org.spicestream.reds.testclient.SpiceTestClient;
+import org.spicestream.reds.testclient.TestChannel;
+import org.spicestream.testsupport.Vectors;
+
+/** Send queue, ACK window, PING/PONG, message size checks and clean close (spice-wire §4.3, §6; B57, B58). */
+class ChannelFrameworkTest {
+    private static final Duration T = Duration.ofSeconds(10);
+    private SpiceServer server;
+
+    @AfterEach
+    void stop() {
+        if (server != null) {
+            server.close();
+        }
+    }
+
+    private SpiceServer start(ServerConfig.Builder b) {
+        server = SpiceServer.start(b.listen("127.0.0.1", 0).ticketingDisabled(true).build());
+        return server;
+    }
+
+    private static OutgoingMessage msg(RedChannelClient c, int type, int n) {
+        return new OutgoingMessage(type, c.alloc().buffer(4).writeIntLE(n));
+    }
+
+    @Test
+    void ackWindowStopsAboveTwoWindowsAndResumesOnAck() throws Exception {
+        int window = 2;
+        start(ServerConfig.builder().ackWindow(window));
+        TestChannel display = new TestChannel(SpiceChannelType.DISPLAY, true, 1024);
+        server.channels().register(display);
+        try (SpiceTestClient main = SpiceTestClient.connectMain(server.localAddress(), "");
+                SpiceTestClient client = SpiceTestClient.connect(server.localAddress(), SpiceTestClient.options()
+                        .connectionId(Integer.toUnsignedLong(main.awaitSessionId())).channel(SpiceChannelType.DISPLAY, 0)
+                        .autoAck(false))) {
+            RedChannelClient rcc = display.connected.poll(10, TimeUnit.SECONDS);
+            assertThat(rcc).isNotNull();
+            SpiceTestClient.Message setAck = client.next();
+            assertThat(setAck.type()).isEqualTo(SpiceMessages.MSG_SET_ACK);
+            assertThat(setAck.buf().getIntLE(0)).isEqualTo(1);
+            assertThat(setAck.buf().getIntLE(4)).isEqualTo(window);
+            for (int i = 0; i < 20; i++) {
+                assertThat(rcc.trySend(msg(rcc, 200, i))).isTrue();
+            }
+            // SET_ACK counts as one: messages are written while unacked <= 2W, so 2W more follow it
+            for (int i = 0; i < 2 * window; i++) {
+                assertThat(client.next().buf().getIntLE(0)).isEqualTo(i);
+            }
+            await().during(Duration.ofMillis(300)).atMost(T).until(() -> rcc.queuedMessages() == 20 - 2 * window);
+            assertThat(client.poll()).isNull();
+
+            client.send(SpiceMessages.MSGC_ACK_SYNC, new byte[] {1, 0, 0, 0});
+            client.ack();
+            for (int i = 2 * window; i < 3 * window; i++) {
+                assertThat(client.next().buf().getIntLE(0)).isEqualTo(i);
+            }
+            await().during(Duration.ofMillis(200)).atMost(T).until(() -> rcc.queuedMessages() == 20 - 3 * window);
+
+            client.setAutoAck(true);
+            client.ack(); // from now on the client acks every window like spice-gtk
+            for (int i = 3 * window; i < 20; i++) {
+                assertThat(client.next().buf().getIntLE(0)).isEqualTo(i);
+            }
+            await().atMost(T).until(() -> rcc.queuedMessages() == 0 && rcc.queuedBytes() == 0);
+        }
+    }
+
+    @Test
+    void queueBoundRefusesAndSendOverflowDisconnects() throws Exception {
+        start(ServerConfig.builder().ackWindow(1).sendQueueMaxMessages(8));
+        TestChannel display = new TestChannel(SpiceChannelType.DISPLAY, true, 1024);
+        server.channels().register(display);
+        AtomicInteger drained = new AtomicInteger();
+        try (SpiceTestClient main = SpiceTestClient.connectMain(server.localAddress(), "");
+                SpiceTestClient client = SpiceTestClient.connect(server.localAddress(), SpiceTestClient.options()
+                        .connectionId(Integer.toUnsignedLong(main.awaitSessionId())).channel(SpiceChannelType.DISPLAY, 0)
+                        .autoAck(false))) {
+            RedChannelClient rcc = display.connected.poll(10, TimeUnit.SECONDS);
+            rcc.setDrainListener(drained::incrementAndGet);
+            client.next(); // SET_ACK; window 1: two more messages go out, then the queue fills
+            int acceptedCount = 0;
+            for (int i = 0; i < 20; i++) {
+                if (rcc.trySend(msg(rcc, 200, i))) {
+                    acceptedCount++;
+                }
+            }
+            int accepted = acceptedCount;
+            // the socket takes at most 2 before the window closes; the queue holds 8
+            assertThat(accepted).isBetween(8, 10);
+            assertThat(rcc.droppedMessages()).isEqualTo(20 - accepted);
+            await().atMost(T).until(() -> rcc.queuedMessages() == accepted - 2);
+            client.send(SpiceMessages.MSGC_ACK_SYNC, new byte[] {1, 0, 0, 0});
+            client.setAutoAck(true);
+            client.ack();
+            await().atMost(T).until(() -> drained.get() == 1);
+            for (int i = 0; i < accepted; i++) {
+                client.next(200);
+            }
+            client.setAutoAck(false);
+            // fill it again and overflow with send(): a counted, logged disconnect
+            while (rcc.trySend(msg(rcc, 200, 0))) {
+                // fill
+            }
+            rcc.send(msg(rcc, 200, 1));
+            assertThat(client.awaitClosed(T)).isTrue();
+            assertThat(display.disconnected.poll(10, TimeUnit.SECONDS)).isSameAs(rcc);
+            assertThat(rcc.queuedMessages()).isZero();
+            assertThat(main.isOpen()).isTrue(); // only that connection
+        }
+    }
+
+    @Test
+    void oversizedOrUnknownMessagesDisconnectOnlyThatClient() throws Exception {
+        start(ServerConfig.builder());
+        TestChannel display = new TestChannel(SpiceChannelType.DISPLAY, false, 1024);
+        server.channels().register(display);
+        try (SpiceTestClient main = SpiceTestClient.connectMain(server.localAddress(), "");
+                SpiceTestClient a = main.linkChannel(SpiceChannelType.DISPLAY, 0);
+                SpiceTestClient b = main.linkChannel(SpiceChannelType.DISPLAY, 0)) {
+            a.send(150, new byte[] {1, 2, 3});
+            assertThat(display.received.poll(10, TimeUnit.SECONDS).body()).containsExactly(1, 2, 3);
+            // header announcing 1025 bytes: refused from the header alone
+            a.sendRaw(new byte[] {(byte) 150, 0, 1, 4, 0, 0});
+            assertThat(a.awaitClosed(T)).isTrue();
+            assertThat(b.isOpen()).isTrue();
+            b.send(250, new byte[0]); // unknown type
+            assertThat(b.awaitClosed(T)).isTrue();
+            assertThat(main.isOpen()).isTrue();
+            main.send(SpiceMessages.MSGC_MIGRATE_FLUSH_MARK, new byte[0]); // unexpected common message
+            assertThat(main.awaitClosed(T)).isTrue();
+        }
+    }
+
+    @Test
+    void pingIsAnsweredAndRoundTripMeasured() throws Exception {
+        start(ServerConfig.builder());
+        TestChannel display = new TestChannel(SpiceChannelType.DISPLAY, true, 1024);
+        server.channels().register(display);
+        try (SpiceTestClient main = SpiceTestClient.connectMain(server.localAddress(), "");
+                SpiceTestClient client = SpiceTestClient.connect(server.localAddress(), SpiceTestClient.options()
+                        .connectionId(Integer.toUnsignedLong(main.awaitSessionId())).channel(SpiceChannelType.DISPLAY, 0)
+                        .hidePings(false))) {
+            RedChannelClient rcc = display.connected.poll(10, TimeUnit.SECONDS);
+            assertThat(client.next().type()).isEqualTo(SpiceMessages.MSG_SET_ACK);
+            SpiceTestClient.Message ping = client.next();
+            assertThat(ping.type()).isEqualTo(SpiceMessages.MSG_PING);
+            assertThat(ping.body()).hasSize(12);
+            assertThat(ping.buf().getIntLE(0)).isEqualTo(1);
+            await().atMost(T).until(() -> rcc.roundTripNanos() > 0);
+        }
+    }
+
+    @Test
+    void closeSendsDisconnectingAndReleasesQueuedBuffers() throws Exception {
+        start(ServerConfig.builder().ackWindow(1));
+        TestChannel display = new TestChannel(SpiceChannelType.DISPLAY, true, 1024);
+        server.channels().register(display);
+        SpiceTestClient main = SpiceTestClient.connectMain(server.localAddress(), "");
+        SpiceTestClient client = SpiceTestClient.connect(server.localAddress(), SpiceTestClient.options()
+                .connectionId(Integer.toUnsignedLong(main.awaitSessionId())).channel(SpiceChannelType.DISPLAY, 0)
+                .autoAck(false));
+        RedChannelClient rcc = display.connected.poll(10, TimeUnit.SECONDS);
+        for (int i = 0; i < 10; i++) {
+            ByteBuf payload = rcc.alloc().directBuffer(1000).writeZero(1000);
+            rcc.trySend(new OutgoingMessage(200, rcc.alloc().buffer(4).writeIntLE(i), payload));
+        }
+        await().atMost(T).until(() -> rcc.queuedMessages() == 8);
+        server.close();
+        assertThat(client.awaitClosed(T)).isTrue();
+        assertThat(main.awaitClosed(T)).isTrue();
+        assertThat(rcc.queuedMessages()).isZero();
+        assertThat(rcc.queuedBytes()).isZero();
+        SpiceTestClient.Message last = null;
+        for (SpiceTestClient.Message m : main.drain()) {
+            last = m;
+        }
+        assertThat(last).isNotNull();
+        assertThat(last.type()).isEqualTo(SpiceMessages.MSG_DISCONNECTING);
+        assertThat(display.disconnected.poll(10, TimeUnit.SECONDS)).isSameAs(rcc);
+        assertThat(rcc.trySend(new OutgoingMessage(200, rcc.alloc().buffer(1).writeByte(1)))).isFalse();
+        server = null;
+    }
+
+    @Test
+    void setAckIsTheFirstMessageAndMatchesTheVector() throws Exception {
+        start(ServerConfig.builder());
+        TestChannel cursor = new TestChannel(SpiceChannelType.CURSOR, true, 1024);
+        server.channels().register(cursor);
+        try (SpiceTestClient main = SpiceTestClient.connectMain(server.localAddress(), "");
+                SpiceTestClient c = main.linkChannel(SpiceChannelType.CURSOR, 0)) {
+            assertThat(c.next().withMiniHeader()).isEqualTo(Vectors.bytes("s2c_set_ack"));
+        }
+    }
+}
