@@ -57,6 +57,13 @@ public abstract class TransportTestKit {
          */
         GuestEndpoint openGuest(GuestTransport transport) throws IOException;
 
+        /**
+         * Stops taking new connections from a connecting transport (close the guest-side listener), so that the
+         * port stays closed after the current guest connection ends. A connecting transport otherwise reconnects at
+         * once to a guest side that still listens, which reopens the port. No-op for listening transports.
+         */
+        default void stopAccepting() throws IOException {}
+
         @Override
         void close() throws IOException;
     }
@@ -133,7 +140,8 @@ public abstract class TransportTestKit {
         guest.close();
 
         await().atMost(TIMEOUT).until(() -> port.closeCount() == 1);
-        assertThat(port.events()).containsExactly("open", "close");
+        // A connecting transport may have reconnected already (the port reopens); the order is what matters.
+        assertThat(port.events().subList(0, 2)).containsExactly("open", "close");
     }
 
     @Test
@@ -155,7 +163,9 @@ public abstract class TransportTestKit {
             expectedEvents.add("close");
             expectedBytes[i - 1] = (byte) i;
         }
-        assertThat(port.events()).isEqualTo(expectedEvents);
+        // A connecting transport reconnects after the last close; a listening one does not.
+        assertThat(port.events().subList(0, expectedEvents.size())).isEqualTo(expectedEvents);
+        assertThat(port.events().size()).isLessThanOrEqualTo(expectedEvents.size() + 1);
         assertThat(port.receivedBytes()).isEqualTo(expectedBytes);
     }
 
@@ -294,6 +304,7 @@ public abstract class TransportTestKit {
         assertThat(beforeStart.refCnt()).isZero();
 
         GuestEndpoint guest = startAndOpen();
+        guestSide.stopAccepting();
         guest.close();
         await().atMost(TIMEOUT).until(() -> port.closeCount() == 1);
 
