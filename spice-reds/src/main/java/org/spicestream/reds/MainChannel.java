@@ -29,7 +29,8 @@ final class MainChannel extends RedChannel {
     /** Per-connection state, touched on that connection's event loop only. */
     private static final class State {
         boolean attachReplied;
-        final Set<Integer> announced = new HashSet<>();
+        /** Channel objects this client was told about: each registration is announced once (B54, §8.4). */
+        final Set<RedChannel> announced = new HashSet<>();
     }
 
     private final SpiceServer server;
@@ -99,7 +100,7 @@ final class MainChannel extends RedChannel {
         b.writeIntLE(list.size());
         for (RedChannel ch : list) {
             b.writeByte(ch.type()).writeByte(ch.id());
-            st.announced.add(key(ch));
+            st.announced.add(ch);
         }
         st.attachReplied = true;
         LOG.debug("{}: CHANNELS_LIST {}", c.logContext(), list);
@@ -117,7 +118,7 @@ final class MainChannel extends RedChannel {
                 if (server.sessionCount() > 1 && !MULTI_CLIENT_TYPES.contains(ch.type())) {
                     return;
                 }
-                if (st.announced.add(key(ch))) {
+                if (st.announced.add(ch)) {
                     LOG.debug("{}: announcing new channel {}", c.logContext(), ch);
                     ByteBuf b = c.alloc().buffer(6).writeIntLE(1).writeByte(ch.type()).writeByte(ch.id());
                     c.send(new OutgoingMessage(SpiceMessages.MSG_MAIN_CHANNELS_LIST, b));
@@ -140,10 +141,6 @@ final class MainChannel extends RedChannel {
         for (RedChannelClient other : clients()) {
             other.send(mouseModeMessage(other.alloc(), supportedMouseModes(), mode));
         }
-    }
-
-    private static int key(RedChannel ch) {
-        return ch.type() << 8 | ch.id();
     }
 
     static OutgoingMessage init(ByteBufAllocator alloc, int sessionId, int supportedModes, int currentMode, int mmTime) {
