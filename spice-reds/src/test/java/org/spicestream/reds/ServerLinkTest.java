@@ -251,4 +251,38 @@ class ServerLinkTest {
             assertThat(main.linkResult()).isZero();
         }
     }
+
+    @Test
+    void listensOnIpv6Loopback() {
+        org.junit.jupiter.api.Assumptions.assumeTrue(ipv6LoopbackUsable(), "no IPv6 loopback");
+        server = SpiceServer.start(ServerConfig.builder().listen("::1", 0).ticketingDisabled(true).build());
+        try (SpiceTestClient main = SpiceTestClient.connectMain(addr(), "")) {
+            assertThat(main.linkResult()).isZero();
+        }
+    }
+
+    private static boolean ipv6LoopbackUsable() {
+        try (java.net.ServerSocket s = new java.net.ServerSocket(0, 1, java.net.InetAddress.getByName("::1"))) {
+            return true;
+        } catch (IOException e) {
+            return false;
+        }
+    }
+
+    @Test
+    void externalEventLoopGroupIsUsedAndLeftRunning() {
+        io.netty.channel.EventLoopGroup group = new io.netty.channel.MultiThreadIoEventLoopGroup(1,
+                io.netty.channel.nio.NioIoHandler.newFactory());
+        try {
+            server = SpiceServer.start(ServerConfig.builder().listen("127.0.0.1", 0).ticketingDisabled(true).build(), group);
+            try (SpiceTestClient main = SpiceTestClient.connectMain(addr(), "")) {
+                assertThat(main.linkResult()).isZero();
+            }
+            server.close();
+            server = null;
+            assertThat(group.isShuttingDown()).isFalse();
+        } finally {
+            group.shutdownGracefully(0, 1, java.util.concurrent.TimeUnit.SECONDS).syncUninterruptibly();
+        }
+    }
 }
