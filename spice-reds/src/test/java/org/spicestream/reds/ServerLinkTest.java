@@ -285,4 +285,21 @@ class ServerLinkTest {
             group.shutdownGracefully(0, 1, java.util.concurrent.TimeUnit.SECONDS).syncUninterruptibly();
         }
     }
+
+    @Test
+    void mechanismAndTicketSentBeforeTheReplyAreReadAfterIt() throws IOException {
+        start(ServerConfig.builder().password("pw"));
+        byte[] link = linkBytes(SpiceChannelType.MAIN, 0);
+        byte[] all = Arrays.copyOf(link, link.length + 4 + 128);
+        all[link.length] = 1; // mechanism SPICE, then a ticket of zeros that cannot decrypt
+        try (Socket s = new Socket(addr().getAddress(), addr().getPort())) {
+            s.getOutputStream().write(all);
+            byte[] reply = readToEof(s);
+            // link header + reply + one common caps word (main has no channel caps) + the u32 result
+            assertThat(reply.length).isEqualTo(16 + 178 + 4 + 4);
+            assertThat(ByteBuffer.wrap(reply).order(ByteOrder.LITTLE_ENDIAN).getInt(16)).isZero();
+            assertThat(ByteBuffer.wrap(reply).order(ByteOrder.LITTLE_ENDIAN).getInt(reply.length - 4))
+                    .isEqualTo(SpiceLinkError.PERMISSION_DENIED);
+        }
+    }
 }
