@@ -1,0 +1,416 @@
+package org.spicestream.distribution;
+
+import java.io.IOException;
+import java.io.InputStream;
+import java.io.PrintWriter;
+import java.net.URI;
+import java.net.URISyntaxException;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Files;
+import java.nio.file.NoSuchFileException;
+import java.nio.file.Path;
+import java.time.Clock;
+import java.time.Duration;
+import java.time.Instant;
+import java.time.format.DateTimeParseException;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Locale;
+import java.util.Optional;
+import java.util.Properties;
+import java.util.Set;
+import java.util.TreeSet;
+import java.util.regex.Matcher;
+import java.util.regex.Pattern;
+import org.spicestream.protocol.StreamLimits;
+import org.spicestream.reds.ServerConfig;
+import org.spicestream.reds.SessionPolicy;
+import picocli.CommandLine;
+import picocli.CommandLine.Command;
+import picocli.CommandLine.Model.OptionSpec;
+import picocli.CommandLine.Option;
+import picocli.CommandLine.ParameterException;
+import picocli.CommandLine.ParseResult;
+
+/** The {@code spice-streamd} command line (picocli); {@link #parse} turns arguments into {@link Settings}. */
+@Command(
+        name = "spice-streamd",
+        mixinStandardHelpOptions = true,
+        sortOptions = false,
+        versionProvider = SpiceStreamdCommand.Version.class,
+        usageHelpAutoWidth = true,
+        description = {
+            "Relays a guest-encoded video stream (virtio-serial port",
+            "org.spice-space.stream.0) to SPICE clients. Without --device it runs an",
+            "embedded demo guest: connect with  remote-viewer spice://127.0.0.1:5900",
+            "",
+        },
+        footer = {
+            "",
+            "--config FILE reads the same options from a properties file: keys are the",
+            "option names without the leading dashes, e.g.",
+            "  listen=127.0.0.1:5900",
+            "  device=unix:/run/spice-streamd/vm1.sock,tcp://127.0.0.1:5555",
+            "  password-file=/etc/spice-streamd/password",
+            "Options given on the command line win.",
+            "",
+            "Without --password-file and without --disable-ticketing the server refuses",
+            "to start, except for the demo default, which then disables ticketing and",
+            "listens on loopback only. --password is refused: the process list would",
+            "show it to every user.",
+        })
+public final class SpiceStreamdCommand {
+
+    /** Exit code of a usage error (picocli's convention). */
+    public static final int EXIT_USAGE = 2;
+
+    /** Default listen address: loopback only, the SPICE port. */
+    public static final String DEFAULT_LISTEN = ServerConfig.DEFAULT_HOST + ":" + ServerConfig.DEFAULT_PORT;
+
+    /** Why {@code --password} is refused. */
+    static final String PASSWORD_REFUSED = "a password on the command line is refused: other users can read it from"
+            + " the process list (ps, /proc/<pid>/cmdline). Write it to a file only you can read (chmod 600) and"
+            + " use --password-file FILE";
+
+    @Option(names = "--listen", paramLabel = "HOST:PORT", defaultValue = DEFAULT_LISTEN,
+            description = "SPICE listen address; IPv6 as [::1]:5900 (default: ${DEFAULT-VALUE})")
+    String listen;
+
+    @Option(names = "--password-file", paramLabel = "FILE",
+            description = "file holding the SPICE password (first line, at most 60 UTF-8 bytes)")
+    Path passwordFile;
+
+    @Option(names = "--password", paramLabel = "PASSWORD", hidden = true)
+    String password;
+
+    @Option(names = "--disable-ticketing", description = "let anyone who reaches the listen address connect without a"
+            + " password")
+    boolean disableTicketing;
+
+    @Option(names = "--password-expiry", paramLabel = "WHEN",
+            description = "the password expires at this ISO instant (2026-12-01T18:00:00Z) or after this duration"
+                    + " from start (30m, 2h, 1d, 90s, PT45M)")
+    String passwordExpiry;
+
+    @Option(names = "--device", paramLabel = "URI", split = ",",
+            description = "a guest stream port, repeatable: unix:/run/vm1.sock, unix:/run/x.sock?listen,"
+                    + " tcp://host:port[?listen], virtio:/run/vm1.sock?qmp=/run/vm1-qmp.sock (with transport-virtio)")
+    List<String> devices = new ArrayList<>();
+
+    @Option(names = "--demo", description = "run the embedded demo guest (test pattern, MJPEG, 30 fps); the default"
+            + " when no --device is given")
+    boolean demo;
+
+    @Option(names = "--session-policy", paramLabel = "replace|share", defaultValue = "replace",
+            description = "replace: a new client replaces the connected one (as QEMU); share: clients watch together"
+                    + " (default: ${DEFAULT-VALUE})")
+    String sessionPolicy;
+
+    @Option(names = "--send-queue-bytes", paramLabel = "BYTES",
+            defaultValue = "" + ServerConfig.DEFAULT_SEND_QUEUE_MAX_BYTES,
+            description = "per-connection send queue bound; suffixes k, M, G (default: ${DEFAULT-VALUE})")
+    String sendQueueBytes;
+
+    @Option(names = "--send-queue-messages", paramLabel = "N",
+            defaultValue = "" + ServerConfig.DEFAULT_SEND_QUEUE_MAX_MESSAGES,
+            description = "per-connection send queue bound in messages (default: ${DEFAULT-VALUE})")
+    int sendQueueMessages;
+
+    @Option(names = "--max-clients", paramLabel = "N", defaultValue = "" + ServerConfig.DEFAULT_MAX_CLIENTS_PER_CHANNEL,
+            description = "connections one channel accepts at once (default: ${DEFAULT-VALUE})")
+    int maxClients;
+
+    @Option(names = "--max-sessions", paramLabel = "N", defaultValue = "" + ServerConfig.DEFAULT_MAX_SESSIONS,
+            description = "concurrent sessions with --session-policy share (default: ${DEFAULT-VALUE})")
+    int maxSessions;
+
+    // 2000 = StreamChannelConfig.DEFAULT_KEY_FRAME_WAIT_LIMIT (checked by a test; annotations need a constant)
+    @Option(names = "--key-frame-wait", paramLabel = "MS", defaultValue = "2000",
+            description = "how long a client may wait for a key frame before the guest stream is restarted;"
+                    + " 0 = never restart (default: ${DEFAULT-VALUE})")
+    long keyFrameWaitMs;
+
+    @Option(names = "--max-frame-bytes", paramLabel = "BYTES", defaultValue = "" + StreamLimits.DATA_MAX_BYTES,
+            description = "largest frame accepted from a guest, at most 32M; suffixes k, M (default: ${DEFAULT-VALUE})")
+    String maxFrameBytes;
+
+    @Option(names = "--log-level", paramLabel = "LEVEL", defaultValue = "info",
+            description = "trace, debug, info, warn, error or off (default: ${DEFAULT-VALUE})")
+    String logLevel;
+
+    @Option(names = "--metrics", paramLabel = "HOST:PORT",
+            description = "serve Prometheus metrics at http://HOST:PORT/metrics (off by default), e.g."
+                    + " 127.0.0.1:9400")
+    String metrics;
+
+    @Option(names = "--config", paramLabel = "FILE", description = "read options from a properties file; the"
+            + " command line wins")
+    Path config;
+
+    /** Result of {@link #parse}: settings to run with, or an exit code after help, version or a usage error. */
+    public record Outcome(Settings settings, int exitCode) {
+        public boolean run() {
+            return settings != null;
+        }
+    }
+
+    /**
+     * Parses {@code args} (and the config file they name). Help, version and usage errors are printed to
+     * {@code out} / {@code err}.
+     */
+    public static Outcome parse(Clock clock, PrintWriter out, PrintWriter err, String... args) {
+        CommandLine first = new CommandLine(new SpiceStreamdCommand());
+        try {
+            ParseResult pr = first.parseArgs(args);
+            if (pr.isUsageHelpRequested()) {
+                first.usage(out);
+                out.flush();
+                return new Outcome(null, 0);
+            }
+            if (pr.isVersionHelpRequested()) {
+                first.printVersionHelp(out);
+                out.flush();
+                return new Outcome(null, 0);
+            }
+            SpiceStreamdCommand cmd = first.getCommand();
+            if (cmd.config != null) {
+                Properties props = loadConfig(first, cmd.config);
+                CommandLine second = new CommandLine(new SpiceStreamdCommand());
+                second.setDefaultValueProvider(new CommandLine.PropertiesDefaultProvider(props));
+                ParseResult pr2 = second.parseArgs(args);
+                SpiceStreamdCommand merged = second.getCommand();
+                if (merged.password != null && !pr2.hasMatchedOption("--password")) {
+                    throw new ParameterException(second, "'password' in " + cmd.config + " is refused: put the"
+                            + " password in its own file only you can read and use password-file=FILE");
+                }
+                return new Outcome(merged.toSettings(second, clock), 0);
+            }
+            return new Outcome(cmd.toSettings(first, clock), 0);
+        } catch (ParameterException e) {
+            err.println("spice-streamd: " + e.getMessage());
+            err.println("Try 'spice-streamd --help' for the options.");
+            err.flush();
+            return new Outcome(null, EXIT_USAGE);
+        }
+    }
+
+    /** Same as {@link #parse(Clock, PrintWriter, PrintWriter, String...)} with the system clock. */
+    public static Outcome parse(PrintWriter out, PrintWriter err, String... args) {
+        return parse(Clock.systemUTC(), out, err, args);
+    }
+
+    private static Properties loadConfig(CommandLine cl, Path file) {
+        Properties props = new Properties();
+        try (InputStream in = Files.newInputStream(file)) {
+            props.load(new java.io.InputStreamReader(in, StandardCharsets.UTF_8));
+        } catch (NoSuchFileException e) {
+            throw new ParameterException(cl, "config file " + file + " does not exist");
+        } catch (IOException | IllegalArgumentException e) {
+            throw new ParameterException(cl, "cannot read config file " + file + ": " + e.getMessage());
+        }
+        Set<String> known = new TreeSet<>();
+        for (OptionSpec o : cl.getCommandSpec().options()) {
+            String name = o.longestName();
+            if (name.startsWith("--") && !o.usageHelp() && !o.versionHelp() && !name.equals("--config")) {
+                known.add(name.substring(2));
+            }
+        }
+        for (String key : props.stringPropertyNames()) {
+            if (!known.contains(key)) {
+                // a typo must not silently fall back to a default (think of a misspelt password-file)
+                throw new ParameterException(cl, "unknown key '" + key + "' in config file " + file
+                        + "; known keys: " + String.join(", ", known));
+            }
+        }
+        return props;
+    }
+
+    private Settings toSettings(CommandLine cl, Clock clock) {
+        if (password != null) {
+            throw new ParameterException(cl, PASSWORD_REFUSED);
+        }
+        HostPort listenAt = hostPort(cl, "--listen", listen);
+        Optional<HostPort> metricsAt =
+                metrics == null || metrics.isBlank() ? Optional.empty() : Optional.of(hostPort(cl, "--metrics", metrics));
+
+        List<URI> uris = new ArrayList<>();
+        for (String d : devices) {
+            if (d.isBlank()) {
+                continue;
+            }
+            try {
+                URI uri = new URI(d.trim());
+                if (uri.getScheme() == null) {
+                    throw new ParameterException(cl, "--device '" + d + "' has no scheme (unix:/path, tcp://host:port)");
+                }
+                uris.add(uri);
+            } catch (URISyntaxException e) {
+                throw new ParameterException(cl, "--device '" + d + "' is not a URI: " + e.getMessage());
+            }
+        }
+        boolean runDemo = demo || uris.isEmpty();
+
+        if (passwordFile != null && disableTicketing) {
+            throw new ParameterException(cl, "--password-file and --disable-ticketing contradict each other; give one");
+        }
+        char[] pw = passwordFile == null ? null : readPassword(cl, passwordFile);
+        Instant expiry = null;
+        if (passwordExpiry != null && !passwordExpiry.isBlank()) {
+            if (pw == null) {
+                throw new ParameterException(cl, "--password-expiry needs --password-file");
+            }
+            expiry = parseExpiry(cl, passwordExpiry, clock);
+        }
+        boolean noAuth = disableTicketing;
+        String demoWarning = null;
+        if (pw == null && !disableTicketing) {
+            if (!runDemo || !uris.isEmpty()) {
+                throw new ParameterException(cl, "no password configured: give --password-file FILE, or"
+                        + " --disable-ticketing to let anyone who reaches " + listenAt + " connect");
+            }
+            if (!listenAt.isLoopback()) {
+                throw new ParameterException(cl, "the demo runs without a password only on a loopback address, not on "
+                        + listenAt + ": give --password-file FILE or --disable-ticketing, or listen on 127.0.0.1");
+            }
+            noAuth = true;
+            demoWarning = "demo without a password: ticketing is disabled and the server listens on loopback only ("
+                    + listenAt + "); use --password-file FILE for anything else";
+        }
+
+        SessionPolicy policy = switch (sessionPolicy.trim().toLowerCase(Locale.ROOT)) {
+            case "replace" -> SessionPolicy.REPLACE;
+            case "share" -> SessionPolicy.SHARE;
+            default -> throw new ParameterException(cl, "--session-policy must be replace or share, not '"
+                    + sessionPolicy + "'");
+        };
+        long queueBytes = size(cl, "--send-queue-bytes", sendQueueBytes, Long.MAX_VALUE);
+        long frameBytes = size(cl, "--max-frame-bytes", maxFrameBytes, StreamLimits.DATA_MAX_BYTES);
+        positive(cl, "--send-queue-messages", sendQueueMessages);
+        positive(cl, "--max-clients", maxClients);
+        positive(cl, "--max-sessions", maxSessions);
+        if (keyFrameWaitMs < 0) {
+            throw new ParameterException(cl, "--key-frame-wait must be >= 0 ms");
+        }
+        Settings.LogLevel level;
+        try {
+            level = Settings.LogLevel.valueOf(logLevel.trim().toUpperCase(Locale.ROOT));
+        } catch (IllegalArgumentException e) {
+            throw new ParameterException(cl, "--log-level must be one of trace, debug, info, warn, error, off; not '"
+                    + logLevel + "'");
+        }
+        return new Settings(listenAt, pw, expiry, noAuth, uris, runDemo, policy, queueBytes, sendQueueMessages,
+                maxClients, maxSessions, Duration.ofMillis(keyFrameWaitMs), (int) frameBytes, level, metricsAt,
+                demoWarning);
+    }
+
+    private static HostPort hostPort(CommandLine cl, String option, String value) {
+        try {
+            return HostPort.parse(value);
+        } catch (IllegalArgumentException e) {
+            throw new ParameterException(cl, option + ": " + e.getMessage());
+        }
+    }
+
+    private static void positive(CommandLine cl, String option, long value) {
+        if (value <= 0) {
+            throw new ParameterException(cl, option + " must be > 0");
+        }
+    }
+
+    private static final Pattern SIZE = Pattern.compile("(\\d+)\\s*([kKmMgG]?)(i?[bB])?");
+
+    /** {@code 1234}, {@code 64k}, {@code 32M}, {@code 1G} (binary multiples). */
+    static long size(CommandLine cl, String option, String text, long max) {
+        Matcher m = SIZE.matcher(text.trim());
+        if (!m.matches()) {
+            throw new ParameterException(cl, option + ": '" + text + "' is not a size (1234, 64k, 32M, 1G)");
+        }
+        int shift = switch (m.group(2).toLowerCase(Locale.ROOT)) {
+            case "k" -> 10;
+            case "m" -> 20;
+            case "g" -> 30;
+            default -> 0;
+        };
+        long n;
+        try {
+            n = Long.parseLong(m.group(1));
+        } catch (NumberFormatException e) {
+            throw new ParameterException(cl, option + ": '" + text + "' is too large");
+        }
+        if (n <= 0 || n > (max >> shift)) {
+            throw new ParameterException(cl, option + " must be between 1 and " + max + " bytes, not '" + text + "'");
+        }
+        return n << shift;
+    }
+
+    private static final Pattern SHORT_DURATION = Pattern.compile("(\\d+)\\s*(ms|s|m|h|d)");
+
+    /** An ISO instant, an ISO duration (PT30M) or a short duration (30m) from now. */
+    static Instant parseExpiry(CommandLine cl, String text, Clock clock) {
+        String s = text.trim();
+        try {
+            return Instant.parse(s);
+        } catch (DateTimeParseException ignored) {
+            // not an instant: try a duration
+        }
+        Duration d;
+        Matcher m = SHORT_DURATION.matcher(s.toLowerCase(Locale.ROOT));
+        if (m.matches()) {
+            long n = Long.parseLong(m.group(1));
+            d = switch (m.group(2)) {
+                case "ms" -> Duration.ofMillis(n);
+                case "s" -> Duration.ofSeconds(n);
+                case "m" -> Duration.ofMinutes(n);
+                case "h" -> Duration.ofHours(n);
+                default -> Duration.ofDays(n);
+            };
+        } else {
+            try {
+                d = Duration.parse(s.toUpperCase(Locale.ROOT));
+            } catch (DateTimeParseException e) {
+                throw new ParameterException(cl, "--password-expiry: '" + text + "' is neither an ISO instant"
+                        + " (2026-12-01T18:00:00Z) nor a duration (30m, 2h, 1d, PT45M)");
+            }
+        }
+        if (d.isNegative() || d.isZero()) {
+            throw new ParameterException(cl, "--password-expiry must lie in the future");
+        }
+        return clock.instant().plus(d);
+    }
+
+    /** The first line of {@code file}, without its line end. */
+    static char[] readPassword(CommandLine cl, Path file) {
+        byte[] bytes;
+        try {
+            bytes = Files.readAllBytes(file);
+        } catch (NoSuchFileException e) {
+            throw new ParameterException(cl, "password file " + file + " does not exist");
+        } catch (IOException e) {
+            throw new ParameterException(cl, "cannot read password file " + file + ": " + e.getMessage());
+        }
+        String text = new String(bytes, StandardCharsets.UTF_8);
+        java.util.Arrays.fill(bytes, (byte) 0);
+        int end = text.indexOf('\n');
+        String line = end < 0 ? text : text.substring(0, end);
+        if (line.endsWith("\r")) {
+            line = line.substring(0, line.length() - 1);
+        }
+        if (line.isEmpty()) {
+            throw new ParameterException(cl, "password file " + file + " is empty");
+        }
+        if (line.getBytes(StandardCharsets.UTF_8).length > ServerConfig.MAX_PASSWORD_BYTES) {
+            throw new ParameterException(cl, "the password in " + file + " is longer than "
+                    + ServerConfig.MAX_PASSWORD_BYTES + " bytes (the SPICE ticket limit)");
+        }
+        return line.toCharArray();
+    }
+
+    /** Version from the jar manifest. */
+    static final class Version implements CommandLine.IVersionProvider {
+        @Override
+        public String[] getVersion() {
+            String v = SpiceStreamdCommand.class.getPackage().getImplementationVersion();
+            return new String[] {"spice-streamd " + (v == null ? "(development build)" : v)};
+        }
+    }
+}

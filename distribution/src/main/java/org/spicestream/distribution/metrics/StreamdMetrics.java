@@ -1,0 +1,183 @@
+package org.spicestream.distribution.metrics;
+
+import com.google.inject.Inject;
+import com.google.inject.Singleton;
+import io.micrometer.core.instrument.FunctionCounter;
+import io.micrometer.core.instrument.Gauge;
+import io.micrometer.core.instrument.MultiGauge;
+import io.micrometer.core.instrument.Tags;
+import io.micrometer.prometheusmetrics.PrometheusMeterRegistry;
+import io.netty.util.concurrent.Future;
+import java.net.URI;
+import java.time.Duration;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Map;
+import java.util.concurrent.ConcurrentHashMap;
+import java.util.concurrent.CopyOnWriteArrayList;
+import java.util.concurrent.RejectedExecutionException;
+import java.util.concurrent.TimeUnit;
+import java.util.function.ToDoubleFunction;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+import org.spicestream.device.StreamDevice;
+import org.spicestream.protocol.Format;
+import org.spicestream.protocol.VideoCodec;
+import org.spicestream.reds.SpiceServer;
+import org.spicestream.streamchannel.StreamChannel;
+import org.spicestream.streamchannel.StreamChannel.ClientStats;
+import org.spicestream.streamchannel.StreamReport;
+
+/**
+ * The meters of spice-streamd. Device counters are read directly (they are thread-safe); per-device stream state
+ * and per-client values are confined to the device's executor, so each scrape first takes a snapshot there.
+ *
+ * <p>Per device ({@code device}, {@code uri} tags): {@code spicestream_device_frames_in_total},
+ * {@code _frame_bytes_in_total}, {@code _bytes_in_total}, {@code _protocol_errors_total}, {@code _resets_total},
+ * {@code _errors_total}, {@code _frames_dropped_total}, and gauges {@code _stream_width}, {@code _stream_height},
+ * {@code _stream_codec} (SpiceVideoCodecType, 0 = none), {@code _clients}. Per client ({@code device},
+ * {@code client} tags), gauges {@code spicestream_client_frames_sent}, {@code _frames_dropped},
+ * {@code _queued_bytes}, {@code _ping_rtt_seconds} and the last STREAM_REPORT: {@code _report_frames},
+ * {@code _report_drops}, {@code _report_last_frame_delay_ms}, {@code _report_audio_delay_ms}.
+ */
+@Singleton
+public final class StreamdMetrics {
+
+    private static final Logger LOG = LoggerFactory.getLogger(StreamdMetrics.class);
+
+    /** Longest wait for one device's snapshot during a scrape. */
+    public static final Duration SNAPSHOT_TIMEOUT = Duration.ofSeconds(1);
+
+    private final PrometheusMeterRegistry registry;
+    private final List<StreamDevice> devices = new CopyOnWriteArrayList<>();
+    private final Map<StreamDevice, DeviceSnapshot> snapshots = new ConcurrentHashMap<>();
+    private final List<ClientGauge> clientGauges = new ArrayList<>();
+
+    /** What a scrape reads of one device, taken on its executor. */
+    record DeviceSnapshot(Format format, VideoCodec codec, int clients, long framesDropped, List<ClientStats> stats) {
+        static final DeviceSnapshot EMPTY = new DeviceSnapshot(null, null, 0, 0, List.of());
+    }
+
+    private record ClientGauge(MultiGauge gauge, ToDoubleFunction<ClientStats> value) {}
+
+    @Inject
+    public StreamdMetrics(PrometheusMeterRegistry registry) {
+        this.registry = registry;
+        client("spicestream.client.frames.sent", "frames queued to the client", ClientStats::framesSent);
+        client("spicestream.client.frames.dropped", "frames skipped because the client's queue was full",
+                ClientStats::framesDropped);
+        client("spicestream.client.queued.bytes", "bytes waiting in the client's send queue", ClientStats::queuedBytes);
+        client("spicestream.client.ping.rtt.seconds", "last ping round trip",
+                s -> s.roundTripNanos() < 0 ? Double.NaN : s.roundTripNanos() / 1e9);
+        client("spicestream.client.report.frames", "frames in the client's last stream report",
+                s -> report(s, StreamReport::numFrames));
+        client("spicestream.client.report.drops", "drops in the client's last stream report",
+                s -> report(s, StreamReport::numDrops));
+        client("spicestream.client.report.last.frame.delay.ms", "last frame delay in the client's last stream report",
+                s -> report(s, r -> r.lastFrameDelay()));
+        client("spicestream.client.report.audio.delay.ms", "audio delay in the client's last stream report",
+                s -> report(s, StreamReport::audioDelay));
+    }
+
+    private void client(String name, String description, ToDoubleFunction<ClientStats> value) {
+        clientGauges.add(new ClientGauge(MultiGauge.builder(name).description(description).register(registry), value));
+    }
+
+    private static double report(ClientStats s, ToDoubleFunction<StreamReport> f) {
+        return s.lastReport() == null ? Double.NaN : f.applyAsDouble(s.lastReport());
+    }
+
+    /** Server-wide meters. */
+    public void bindServer(SpiceServer server) {
+        Gauge.builder("spicestream.sessions", server, s -> s.sessions().size())
+                .description("connected SPICE sessions").register(registry);
+        Gauge.builder("spicestream.linking.connections", server, SpiceServer::linkingConnections)
+                .description("connections in the link stage").register(registry);
+    }
+
+    /** The meters of one device. */
+    public void bindDevice(StreamDevice device, URI uri) {
+        Tags tags = Tags.of("device", device.name(), "uri", uri.toString());
+        devices.add(device);
+        snapshots.put(device, DeviceSnapshot.EMPTY);
+        counter("spicestream.device.frames.in", "frames received from the guest", tags, device, StreamDevice::framesIn);
+        counter("spicestream.device.frame.bytes.in", "frame payload bytes received from the guest", tags, device,
+                StreamDevice::frameBytesIn);
+        counter("spicestream.device.bytes.in", "bytes received from the guest", tags, device, StreamDevice::bytesIn);
+        counter("spicestream.device.protocol.errors", "guest protocol violations", tags, device,
+                StreamDevice::protocolErrors);
+        counter("spicestream.device.resets", "device resets (guest opened or closed the port)", tags, device,
+                StreamDevice::resets);
+        counter("spicestream.device.errors", "times the device entered the error state", tags, device,
+                StreamDevice::errors);
+        FunctionCounter.builder("spicestream.device.frames.dropped", device, d -> snapshot(d).framesDropped())
+                .description("frames skipped for full client queues, all clients").tags(tags).register(registry);
+        gauge("spicestream.device.stream.width", "width of the current stream (0 = none)", tags, device,
+                d -> snapshot(d).format() == null ? 0 : snapshot(d).format().width());
+        gauge("spicestream.device.stream.height", "height of the current stream (0 = none)", tags, device,
+                d -> snapshot(d).format() == null ? 0 : snapshot(d).format().height());
+        gauge("spicestream.device.stream.codec", "codec of the current stream, SpiceVideoCodecType (1 = MJPEG,"
+                + " 0 = none)", tags, device, d -> snapshot(d).codec() == null ? 0 : snapshot(d).codec().wireValue());
+        gauge("spicestream.device.clients", "display clients of the device", tags, device,
+                d -> snapshot(d).clients());
+    }
+
+    private void counter(String name, String description, Tags tags, StreamDevice d,
+            ToDoubleFunction<StreamDevice> f) {
+        FunctionCounter.builder(name, d, f).description(description).tags(tags).register(registry);
+    }
+
+    private void gauge(String name, String description, Tags tags, StreamDevice d, ToDoubleFunction<StreamDevice> f) {
+        Gauge.builder(name, d, f).description(description).tags(tags).register(registry);
+    }
+
+    private DeviceSnapshot snapshot(StreamDevice d) {
+        return snapshots.getOrDefault(d, DeviceSnapshot.EMPTY);
+    }
+
+    /** Refreshes the snapshots, then renders every meter in the Prometheus text format. */
+    public String scrape() {
+        refresh();
+        return registry.scrape();
+    }
+
+    /** Takes a snapshot of every device on its executor (bounded wait) and updates the per-client gauges. */
+    public synchronized void refresh() {
+        List<List<MultiGauge.Row<?>>> rows = new ArrayList<>();
+        clientGauges.forEach(g -> rows.add(new ArrayList<>()));
+        for (StreamDevice d : devices) {
+            DeviceSnapshot s = take(d);
+            snapshots.put(d, s);
+            for (ClientStats c : s.stats()) {
+                Tags tags = Tags.of("device", d.name(), "client", c.client());
+                for (int i = 0; i < clientGauges.size(); i++) {
+                    rows.get(i).add(MultiGauge.Row.of(tags, clientGauges.get(i).value().applyAsDouble(c)));
+                }
+            }
+        }
+        for (int i = 0; i < clientGauges.size(); i++) {
+            clientGauges.get(i).gauge().register(rows.get(i), true); // overwrite: gone clients disappear
+        }
+    }
+
+    private DeviceSnapshot take(StreamDevice d) {
+        Future<DeviceSnapshot> f;
+        try {
+            f = d.executor().submit(() -> {
+                StreamChannel ch = d.streamChannel();
+                if (ch == null) {
+                    return DeviceSnapshot.EMPTY;
+                }
+                return new DeviceSnapshot(d.format(), ch.currentCodec(), ch.clientCount(), ch.framesDropped(),
+                        ch.clientStats());
+            });
+        } catch (RejectedExecutionException e) {
+            return snapshot(d); // shutting down
+        }
+        if (!f.awaitUninterruptibly(SNAPSHOT_TIMEOUT.toMillis(), TimeUnit.MILLISECONDS) || !f.isSuccess()) {
+            LOG.debug("{}: no metrics snapshot ({})", d.name(), f.isDone() ? f.cause() : "timeout");
+            return snapshot(d);
+        }
+        return f.getNow();
+    }
+}
