@@ -78,7 +78,7 @@ final class LinkHandler extends ByteToMessageDecoder {
         }
         int r = in.readerIndex();
         if (in.getIntLE(r) != Wire.LINK_MAGIC) {
-            fail(ctx, in, org.spicestream.reds.SpiceLinkError.INVALID_MAGIC, "bad magic");
+            fail(ctx, in, SpiceLinkError.INVALID_MAGIC, "bad magic");
             return;
         }
         long major = in.getUnsignedIntLE(r + 4);

@@ -2,6 +2,7 @@ package org.spicestream.reds;
 
 import io.netty.buffer.ByteBuf;
 import io.netty.buffer.ByteBufAllocator;
+import io.netty.buffer.Unpooled;
 import io.netty.channel.Channel;
 import io.netty.channel.ChannelFutureListener;
 import io.netty.channel.ChannelHandlerContext;
@@ -281,7 +282,7 @@ public final class RedChannelClient {
         releaseQueue();
         OutgoingMessage m = CommonMessages.disconnecting(alloc(), System.nanoTime(), reason);
         writeNow(m);
-        ch.writeAndFlush(io.netty.buffer.Unpooled.EMPTY_BUFFER).addListener(ChannelFutureListener.CLOSE);
+        ch.writeAndFlush(Unpooled.EMPTY_BUFFER).addListener(ChannelFutureListener.CLOSE);
     }
 
     Channel nettyChannel() {

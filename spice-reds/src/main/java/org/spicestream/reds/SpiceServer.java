@@ -204,13 +204,19 @@ public final class SpiceServer implements AutoCloseable {
             all = new ArrayList<>(sessions.values());
             sessions.clear();
         }
+        List<io.netty.channel.ChannelFuture> closing = new ArrayList<>();
         for (Session s : all) {
             s.deactivate();
             for (RedChannelClient c : s.clients()) {
                 c.closeGracefully(SpiceLinkError.OK);
+                closing.add(c.nettyChannel().closeFuture());
             }
         }
-        allChannels.newCloseFuture().awaitUninterruptibly(CLOSE_TIMEOUT_MS);
+        long deadline = System.nanoTime() + TimeUnit.MILLISECONDS.toNanos(CLOSE_TIMEOUT_MS);
+        for (io.netty.channel.ChannelFuture f : closing) {
+            f.awaitUninterruptibly(Math.max(0, TimeUnit.NANOSECONDS.toMillis(deadline - System.nanoTime())));
+        }
+        // connections still linking, and any client that did not close in time
         allChannels.close().awaitUninterruptibly(CLOSE_TIMEOUT_MS);
         registry.unregisterAll();
         keyExecutor.shutdownNow();
