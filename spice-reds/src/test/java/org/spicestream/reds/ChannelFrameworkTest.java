@@ -202,4 +202,57 @@ class ChannelFrameworkTest {
             assertThat(c.next().withMiniHeader()).isEqualTo(Vectors.bytes("s2c_set_ack"));
         }
     }
+
+    @Test
+    void clientThatStopsAckingIsDisconnectedAfterTheStuckTimeout() throws Exception {
+        start(ServerConfig.builder().ackWindow(1).stuckClientTimeout(Duration.ofMillis(400)));
+        TestChannel display = new TestChannel(SpiceChannelType.DISPLAY, true, 1024);
+        server.channels().register(display);
+        try (SpiceTestClient main = SpiceTestClient.connectMain(server.localAddress(), "");
+                SpiceTestClient client = SpiceTestClient.connect(server.localAddress(), SpiceTestClient.options()
+                        .connectionId(Integer.toUnsignedLong(main.awaitSessionId())).channel(SpiceChannelType.DISPLAY, 0)
+                        .autoAck(false))) {
+            RedChannelClient rcc = display.connected.poll(10, TimeUnit.SECONDS);
+            for (int i = 0; i < 5; i++) {
+                rcc.trySend(msg(rcc, 200, i));
+            }
+            assertThat(client.awaitClosed(T)).isTrue();
+            assertThat(display.disconnected.poll(10, TimeUnit.SECONDS)).isSameAs(rcc);
+            assertThat(main.isOpen()).isTrue(); // only the stuck connection
+        }
+    }
+
+    @Test
+    void concurrentProducersKeepTheirOwnOrderAndTheCountersBalance() throws Exception {
+        start(ServerConfig.builder());
+        TestChannel display = new TestChannel(SpiceChannelType.DISPLAY, true, 1024);
+        server.channels().register(display);
+        int perThread = 300;
+        try (SpiceTestClient main = SpiceTestClient.connectMain(server.localAddress(), "");
+                SpiceTestClient client = main.linkChannel(SpiceChannelType.DISPLAY, 0)) {
+            RedChannelClient rcc = display.connected.poll(10, TimeUnit.SECONDS);
+            assertThat(client.next().type()).isEqualTo(SpiceMessages.MSG_SET_ACK);
+            Thread[] producers = new Thread[3];
+            for (int t = 0; t < producers.length; t++) {
+                int type = 201 + t;
+                producers[t] = new Thread(() -> {
+                    for (int i = 0; i < perThread; i++) {
+                        rcc.send(msg(rcc, type, i));
+                    }
+                });
+                producers[t].start();
+            }
+            for (Thread p : producers) {
+                p.join();
+            }
+            int[] expected = new int[producers.length];
+            for (int n = 0; n < perThread * producers.length; n++) {
+                SpiceTestClient.Message m = client.next();
+                int t = m.type() - 201;
+                assertThat(m.buf().getIntLE(0)).isEqualTo(expected[t]++);
+            }
+            await().atMost(T).until(() -> rcc.queuedMessages() == 0 && rcc.queuedBytes() == 0);
+            assertThat(rcc.droppedMessages()).isZero();
+        }
+    }
 }
