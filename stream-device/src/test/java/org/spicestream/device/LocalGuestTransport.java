@@ -34,7 +34,7 @@ final class LocalGuestTransport implements GuestTransport {
     private boolean paused;
 
     LocalGuestTransport(EventLoopGroup group, String name) {
-        this.loop = (EventLoop) group.next();
+        this.loop = group.next();
         this.address = new LocalAddress(name + "-" + System.nanoTime());
     }
 

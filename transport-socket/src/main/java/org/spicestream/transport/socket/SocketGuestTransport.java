@@ -84,7 +84,7 @@ public final class SocketGuestTransport implements GuestTransport {
         this.ctx = ctx;
         this.device = ctx.deviceName();
         this.flavour = IoFlavour.of(ctx.eventLoopGroup());
-        this.loop = (EventLoop) ctx.eventLoopGroup().next();
+        this.loop = ctx.eventLoopGroup().next();
         this.backoff = new Backoff(initialDelay, maxDelay);
     }
 
@@ -120,7 +120,7 @@ public final class SocketGuestTransport implements GuestTransport {
                         accepted(ch);
                     }
                 });
-        b.childOption(ChannelOption.RCVBUF_ALLOCATOR, readAllocator())
+        b.childOption(ChannelOption.RECVBUF_ALLOCATOR, readAllocator())
                 .childOption(ChannelOption.WRITE_BUFFER_WATER_MARK, waterMark());
         if (!endpoint.unix()) {
             b.childOption(ChannelOption.TCP_NODELAY, true);
@@ -186,7 +186,7 @@ public final class SocketGuestTransport implements GuestTransport {
                         attachGuest(ch);
                     }
                 });
-        b.option(ChannelOption.RCVBUF_ALLOCATOR, readAllocator())
+        b.option(ChannelOption.RECVBUF_ALLOCATOR, readAllocator())
                 .option(ChannelOption.WRITE_BUFFER_WATER_MARK, waterMark());
         if (!endpoint.unix()) {
             b.option(ChannelOption.TCP_NODELAY, true);

@@ -33,7 +33,8 @@ public final class UnixTransportProvider extends SocketTransportProvider {
         if (Epoll.isAvailable()) {
             return Optional.empty();
         }
-        try (SocketChannel probe = SocketChannel.open(StandardProtocolFamily.UNIX)) {
+        try {
+            SocketChannel.open(StandardProtocolFamily.UNIX).close();
             return Optional.empty();
         } catch (UnsupportedOperationException | IOException e) {
             return Optional.of("neither native epoll nor JDK Unix domain sockets are available: " + e);

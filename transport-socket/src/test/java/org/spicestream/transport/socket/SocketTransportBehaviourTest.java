@@ -72,6 +72,7 @@ class SocketTransportBehaviourTest {
         // Once the first guest is gone, a new one is accepted.
         try (GuestEndpoint third = GuestEndpoint.connect(transport.localAddress())) {
             await().atMost(TIMEOUT).until(() -> port.openCount() == 2);
+            assertThat(third.channel().isConnected()).isTrue();
         }
         assertThat(port.violations()).isEmpty();
     }
@@ -95,6 +96,7 @@ class SocketTransportBehaviourTest {
             server.bind(UnixDomainSocketAddress.of(path));
             try (GuestEndpoint guest = GuestEndpoint.accept(server, TIMEOUT)) {
                 await().atMost(TIMEOUT).until(() -> port.openCount() == 1);
+                assertThat(guest.channel().isConnected()).isTrue();
                 // A successful connection starts the back-off over.
                 assertThat(transport.backoff().peek()).isEqualTo(initial);
             }
@@ -150,6 +152,8 @@ class SocketTransportBehaviourTest {
 
         try (GuestEndpoint guest = GuestEndpoint.connect(UnixDomainSocketAddress.of(path))) {
             await().atMost(TIMEOUT).until(() -> port.openCount() == 1);
+            guest.write(new byte[] {7}, TIMEOUT);
+            await().atMost(TIMEOUT).until(() -> port.received() == 1);
         }
     }
 
