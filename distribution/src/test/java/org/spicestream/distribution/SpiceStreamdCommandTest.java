@@ -1,0 +1,244 @@
+package org.spicestream.distribution;
+
+import static org.assertj.core.api.Assertions.assertThat;
+
+import java.io.IOException;
+import java.io.PrintWriter;
+import java.io.StringWriter;
+import java.net.URI;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.time.Clock;
+import java.time.Duration;
+import java.time.Instant;
+import java.time.ZoneOffset;
+import java.util.Optional;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
+import org.spicestream.protocol.StreamLimits;
+import org.spicestream.reds.ServerConfig;
+import org.spicestream.reds.SessionPolicy;
+import org.spicestream.streamchannel.StreamChannelConfig;
+
+class SpiceStreamdCommandTest {
+
+    private static final Instant NOW = Instant.parse("2026-11-30T12:00:00Z");
+    private static final Clock CLOCK = Clock.fixed(NOW, ZoneOffset.UTC);
+
+    @TempDir
+    Path dir;
+
+    private final StringWriter out = new StringWriter();
+    private final StringWriter err = new StringWriter();
+
+    private SpiceStreamdCommand.Outcome parse(String... args) {
+        return SpiceStreamdCommand.parse(CLOCK, new PrintWriter(out), new PrintWriter(err), args);
+    }
+
+    private Settings ok(String... args) {
+        SpiceStreamdCommand.Outcome o = parse(args);
+        assertThat(o.run()).as("stderr: %s", err).isTrue();
+        return o.settings();
+    }
+
+    private String refused(String... args) {
+        SpiceStreamdCommand.Outcome o = parse(args);
+        assertThat(o.run()).isFalse();
+        assertThat(o.exitCode()).isEqualTo(SpiceStreamdCommand.EXIT_USAGE);
+        return err.toString();
+    }
+
+    private Path passwordFile(String content) throws IOException {
+        Path p = dir.resolve("password");
+        Files.writeString(p, content, StandardCharsets.UTF_8);
+        return p;
+    }
+
+    @Test
+    void noArgumentsRunTheDemoOnLoopbackWithoutTicketingAndSayWhy() {
+        Settings s = ok();
+        assertThat(s.demo()).isTrue();
+        assertThat(s.devices()).isEmpty();
+        assertThat(s.listen()).isEqualTo(new HostPort("127.0.0.1", 5900));
+        assertThat(s.ticketingDisabled()).isTrue();
+        assertThat(s.password()).isNull();
+        assertThat(s.demoWarning()).contains("loopback");
+        assertThat(s.metrics()).isEmpty();
+        assertThat(s.sessionPolicy()).isEqualTo(SessionPolicy.REPLACE);
+        assertThat(s.logLevel()).isEqualTo(Settings.LogLevel.INFO);
+    }
+
+    @Test
+    void defaultsAreTheLibraryDefaults() {
+        Settings s = ok();
+        assertThat(s.sendQueueBytes()).isEqualTo(ServerConfig.DEFAULT_SEND_QUEUE_MAX_BYTES);
+        assertThat(s.sendQueueMessages()).isEqualTo(ServerConfig.DEFAULT_SEND_QUEUE_MAX_MESSAGES);
+        assertThat(s.maxClientsPerChannel()).isEqualTo(ServerConfig.DEFAULT_MAX_CLIENTS_PER_CHANNEL);
+        assertThat(s.maxSessions()).isEqualTo(ServerConfig.DEFAULT_MAX_SESSIONS);
+        assertThat(s.keyFrameWait()).isEqualTo(StreamChannelConfig.DEFAULT_KEY_FRAME_WAIT_LIMIT);
+        assertThat(s.maxFrameBytes()).isEqualTo(StreamLimits.DATA_MAX_BYTES);
+    }
+
+    @Test
+    void helpListsTheOptionsAndExitsZero() {
+        SpiceStreamdCommand.Outcome o = parse("--help");
+        assertThat(o.run()).isFalse();
+        assertThat(o.exitCode()).isZero();
+        assertThat(out.toString()).contains("--listen", "--password-file", "--disable-ticketing", "--password-expiry",
+                "--device", "--session-policy", "--send-queue-bytes", "--send-queue-messages", "--max-clients",
+                "--max-sessions", "--key-frame-wait", "--max-frame-bytes", "--log-level", "--metrics", "--config",
+                "--demo");
+    }
+
+    @Test
+    void passwordOnTheCommandLineIsRefusedWithAPointerToThePasswordFile() {
+        assertThat(refused("--password", "secret", "--device", "unix:/run/a.sock"))
+                .contains("process list").contains("--password-file").doesNotContain("secret");
+        assertThat(refused("--password=secret")).contains("--password-file");
+    }
+
+    @Test
+    void aDeviceWithoutPasswordOrDisabledTicketingIsRefused() {
+        assertThat(refused("--device", "unix:/run/a.sock")).contains("no password configured")
+                .contains("--password-file").contains("--disable-ticketing");
+    }
+
+    @Test
+    void theDemoWithoutPasswordOnANonLoopbackAddressIsRefused() {
+        assertThat(refused("--listen", "0.0.0.0:5900")).contains("loopback");
+        assertThat(ok("--listen", "0.0.0.0:5900", "--disable-ticketing").demoWarning()).isNull();
+    }
+
+    @Test
+    void passwordFileGivesThePasswordWithoutItsLineEnd() throws IOException {
+        Settings s = ok("--password-file", passwordFile("s3cr3t\r\nignored\n").toString(), "--device",
+                "unix:/run/a.sock");
+        assertThat(s.password()).containsExactly("s3cr3t".toCharArray());
+        assertThat(s.ticketingDisabled()).isFalse();
+        assertThat(s.demo()).isFalse();
+        assertThat(s.toString()).doesNotContain("s3cr3t");
+    }
+
+    @Test
+    void passwordFileProblemsAreReported() throws IOException {
+        assertThat(refused("--password-file", dir.resolve("missing").toString())).contains("does not exist");
+        assertThat(refused("--password-file", passwordFile("\n").toString())).contains("empty");
+        assertThat(refused("--password-file", passwordFile("x".repeat(61)).toString())).contains("60 bytes");
+        assertThat(refused("--password-file", passwordFile("pw").toString(), "--disable-ticketing"))
+                .contains("contradict");
+    }
+
+    @Test
+    void passwordExpiryTakesAnInstantOrADurationFromStart() throws IOException {
+        String pw = passwordFile("pw").toString();
+        assertThat(ok("--password-file", pw, "--password-expiry", "30m").passwordExpiry())
+                .isEqualTo(NOW.plus(Duration.ofMinutes(30)));
+        assertThat(ok("--password-file", pw, "--password-expiry", "PT2H").passwordExpiry())
+                .isEqualTo(NOW.plus(Duration.ofHours(2)));
+        assertThat(ok("--password-file", pw, "--password-expiry", "2026-12-01T18:00:00Z").passwordExpiry())
+                .isEqualTo(Instant.parse("2026-12-01T18:00:00Z"));
+        assertThat(refused("--password-file", pw, "--password-expiry", "soon")).contains("--password-expiry");
+        assertThat(refused("--password-expiry", "30m")).contains("needs --password-file");
+    }
+
+    @Test
+    void listenAndMetricsTakeHostPortIncludingIpv6() {
+        Settings s = ok("--listen", "[::1]:5901", "--metrics", "127.0.0.1:9400");
+        assertThat(s.listen()).isEqualTo(new HostPort("::1", 5901));
+        assertThat(s.listen().isLoopback()).isTrue();
+        assertThat(s.listen().toString()).isEqualTo("[::1]:5901");
+        assertThat(s.metrics()).isEqualTo(Optional.of(new HostPort("127.0.0.1", 9400)));
+        assertThat(refused("--listen", "5900")).contains("HOST:PORT");
+        assertThat(refused("--listen", "::1:5900")).contains("HOST:PORT");
+        assertThat(refused("--listen", "localhost:70000")).contains("65535");
+    }
+
+    @Test
+    void devicesRepeatAndDemoCanRunBesideThem() throws IOException {
+        String pw = passwordFile("pw").toString();
+        Settings s = ok("--password-file", pw, "--device", "unix:/run/a.sock", "--device", "tcp://127.0.0.1:5555?listen");
+        assertThat(s.devices()).containsExactly(URI.create("unix:/run/a.sock"),
+                URI.create("tcp://127.0.0.1:5555?listen"));
+        assertThat(s.demo()).isFalse();
+        assertThat(ok("--password-file", pw, "--device", "unix:/run/a.sock", "--demo").demo()).isTrue();
+        assertThat(refused("--password-file", pw, "--device", "/run/a.sock")).contains("no scheme");
+    }
+
+    @Test
+    void queueBoundsTakeSizesWithSuffixes() {
+        Settings s = ok("--send-queue-bytes", "64M", "--send-queue-messages", "10", "--max-clients", "3",
+                "--max-sessions", "4", "--key-frame-wait", "0", "--max-frame-bytes", "4M", "--session-policy", "SHARE",
+                "--log-level", "debug");
+        assertThat(s.sendQueueBytes()).isEqualTo(64L << 20);
+        assertThat(s.sendQueueMessages()).isEqualTo(10);
+        assertThat(s.maxClientsPerChannel()).isEqualTo(3);
+        assertThat(s.maxSessions()).isEqualTo(4);
+        assertThat(s.keyFrameWait()).isZero();
+        assertThat(s.maxFrameBytes()).isEqualTo(4 << 20);
+        assertThat(s.sessionPolicy()).isEqualTo(SessionPolicy.SHARE);
+        assertThat(s.logLevel()).isEqualTo(Settings.LogLevel.DEBUG);
+        assertThat(refused("--max-frame-bytes", "33M")).contains("--max-frame-bytes");
+        assertThat(refused("--send-queue-messages", "0")).contains("> 0");
+        assertThat(refused("--session-policy", "steal")).contains("replace or share");
+        assertThat(refused("--log-level", "loud")).contains("--log-level");
+    }
+
+    @Test
+    void configFileGivesDefaultsAndTheCommandLineWins() throws IOException {
+        Path pw = passwordFile("pw");
+        Path config = dir.resolve("spice-streamd.properties");
+        Files.writeString(config, String.join("\n",
+                "# comment",
+                "listen=127.0.0.1:6000",
+                "password-file=" + pw,
+                "device=unix:/run/a.sock,tcp://127.0.0.1:5555",
+                "session-policy=share",
+                "send-queue-messages=77",
+                "metrics=127.0.0.1:9400",
+                "log-level=warn",
+                ""));
+        Settings fromFile = ok("--config", config.toString());
+        assertThat(fromFile.listen()).isEqualTo(new HostPort("127.0.0.1", 6000));
+        assertThat(fromFile.password()).containsExactly('p', 'w');
+        assertThat(fromFile.devices()).containsExactly(URI.create("unix:/run/a.sock"),
+                URI.create("tcp://127.0.0.1:5555"));
+        assertThat(fromFile.sessionPolicy()).isEqualTo(SessionPolicy.SHARE);
+        assertThat(fromFile.sendQueueMessages()).isEqualTo(77);
+        assertThat(fromFile.logLevel()).isEqualTo(Settings.LogLevel.WARN);
+
+        Settings overridden = ok("--config", config.toString(), "--listen", "127.0.0.1:7000", "--device",
+                "unix:/run/b.sock", "--session-policy", "replace", "--log-level", "info");
+        assertThat(overridden.listen()).isEqualTo(new HostPort("127.0.0.1", 7000));
+        assertThat(overridden.devices()).containsExactly(URI.create("unix:/run/b.sock"));
+        assertThat(overridden.sessionPolicy()).isEqualTo(SessionPolicy.REPLACE);
+        assertThat(overridden.logLevel()).isEqualTo(Settings.LogLevel.INFO);
+        assertThat(overridden.sendQueueMessages()).isEqualTo(77); // not on the command line: from the file
+        assertThat(overridden.password()).containsExactly('p', 'w');
+    }
+
+    @Test
+    void configFileBooleansAndDemo() throws IOException {
+        Path config = dir.resolve("c.properties");
+        Files.writeString(config, "disable-ticketing=true\nlisten=0.0.0.0:5900\n");
+        Settings s = ok("--config", config.toString());
+        assertThat(s.ticketingDisabled()).isTrue();
+        assertThat(s.demoWarning()).isNull();
+        assertThat(s.demo()).isTrue();
+    }
+
+    @Test
+    void configFileTyposAndPasswordsAreRefused() throws IOException {
+        Path typo = dir.resolve("typo.properties");
+        Files.writeString(typo, "pasword-file=/etc/pw\n");
+        assertThat(refused("--config", typo.toString())).contains("unknown key 'pasword-file'");
+
+        err.getBuffer().setLength(0);
+        Path secret = dir.resolve("secret.properties");
+        Files.writeString(secret, "password=hunter2\n");
+        assertThat(refused("--config", secret.toString())).contains("password-file").doesNotContain("hunter2");
+
+        err.getBuffer().setLength(0);
+        assertThat(refused("--config", dir.resolve("none.properties").toString())).contains("does not exist");
+    }
+}
