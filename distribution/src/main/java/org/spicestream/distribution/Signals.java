@@ -8,16 +8,23 @@ final class Signals {
 
     private Signals() {}
 
-    /** Runs {@code action} on SIGTERM and SIGINT; false when this JVM does not allow signal handlers (-Xrs). */
-    @SuppressWarnings("restriction")
+    /**
+     * Runs {@code action} on SIGTERM and SIGINT. Each is installed on its own: a shell starts background jobs with
+     * SIGINT ignored, and then only SIGTERM is handled. Returns whether the SIGTERM handler is installed.
+     */
     static boolean onTermination(Runnable action) {
+        boolean term = install("TERM", action);
+        install("INT", action);
+        return term;
+    }
+
+    @SuppressWarnings("restriction")
+    private static boolean install(String name, Runnable action) {
         try {
-            sun.misc.SignalHandler handler = sig -> action.run();
-            sun.misc.Signal.handle(new sun.misc.Signal("TERM"), handler);
-            sun.misc.Signal.handle(new sun.misc.Signal("INT"), handler);
+            sun.misc.Signal.handle(new sun.misc.Signal(name), sig -> action.run());
             return true;
         } catch (IllegalArgumentException | UnsupportedOperationException | LinkageError e) {
-            return false;
+            return false; // -Xrs, or the signal is reserved here; the shutdown hook still closes everything
         }
     }
 }
