@@ -31,6 +31,7 @@ final class LinkHandler extends ByteToMessageDecoder {
     private enum State { HEADER, BODY, KEYGEN, MECHANISM, TICKET, DONE }
 
     private final SpiceServer server;
+    private final boolean tls;
     private State state = State.HEADER;
     private int bodySize;
     private LinkMess mess;
@@ -39,8 +40,9 @@ final class LinkHandler extends ByteToMessageDecoder {
     private ScheduledFuture<?> timeout;
     private boolean linkingReleased;
 
-    LinkHandler(SpiceServer server) {
+    LinkHandler(SpiceServer server, boolean tls) {
         this.server = server;
+        this.tls = tls;
     }
 
     @Override
@@ -112,6 +114,12 @@ final class LinkHandler extends ByteToMessageDecoder {
             return;
         }
         in.skipBytes(bodySize);
+        if (!tls && server.config().secureChannels().contains(mess.channelType())) {
+            // §3.8: spice-gtk reconnects this channel to the TLS port; html5 fails
+            fail(ctx, in, SpiceLinkError.NEED_SECURED,
+                    SpiceChannelType.name(mess.channelType()) + " must use TLS");
+            return;
+        }
         target = server.linkTarget(mess.channelType(), mess.channelId());
         if (target == null) {
             reject(ctx, in, "no channel " + SpiceChannelType.name(mess.channelType()) + ":" + mess.channelId());
@@ -184,8 +192,8 @@ final class LinkHandler extends ByteToMessageDecoder {
         state = State.DONE;
         done();
         RedChannelClient rcc = outcome.client();
-        LOG.info("{}: linked from {} ({} header)", rcc.logContext(), ctx.channel().remoteAddress(),
-                mess.miniHeader() ? "mini" : "full");
+        LOG.info("{}: linked from {} ({} header, {})", rcc.logContext(), ctx.channel().remoteAddress(),
+                mess.miniHeader() ? "mini" : "full", tls ? "TLS" : "plain");
         ctx.writeAndFlush(LinkCodec.result(ctx.alloc(), SpiceLinkError.OK));
         ctx.pipeline().addAfter(ctx.name(), "rcc", rcc.newHandler());
         rcc.start();

@@ -2,9 +2,13 @@ package org.spicestream.reds;
 
 import java.net.InetSocketAddress;
 import java.nio.charset.StandardCharsets;
+import java.nio.file.Path;
 import java.time.Duration;
 import java.time.Instant;
+import java.util.Collection;
 import java.util.Objects;
+import java.util.Set;
+import java.util.TreeSet;
 
 /** Immutable configuration of a {@link SpiceServer}; build it with {@link #builder()}. */
 public final class ServerConfig {
@@ -37,6 +41,16 @@ public final class ServerConfig {
     public static final Duration DEFAULT_STUCK_CLIENT_TIMEOUT = Duration.ofSeconds(30);
     /** Default session policy: the reference's single client (B51). */
     public static final SessionPolicy DEFAULT_SESSION_POLICY = SessionPolicy.REPLACE;
+    /** Default bound of an HTTP request line (WebSocket handshake or static file request). */
+    public static final int DEFAULT_MAX_HTTP_INITIAL_LINE = 4096;
+    /** Default bound of all HTTP request header lines together. */
+    public static final int DEFAULT_MAX_HTTP_HEADER_SIZE = 8192;
+    /** Default time from the first HTTP byte to a complete request; the connection is closed after it. */
+    public static final Duration DEFAULT_HTTP_REQUEST_TIMEOUT = Duration.ofSeconds(5);
+    /** Default bound of one incoming WebSocket frame's payload (client messages are small; html5 sends at most a few KiB). */
+    public static final int DEFAULT_MAX_WEBSOCKET_FRAME_SIZE = 64 * 1024;
+    /** Default bound of a static file served from the web root (spice-html5's largest file is 1.7 MB). */
+    public static final long DEFAULT_MAX_STATIC_FILE_SIZE = 8L * 1024 * 1024;
 
     private final InetSocketAddress listenAddress;
     private final byte[] password;
@@ -55,6 +69,15 @@ public final class ServerConfig {
     private final Duration stuckClientTimeout;
     private final InputSink inputSink;
     private final boolean clientMouseModeAllowed;
+    private final Path webRoot;
+    private final int maxHttpInitialLine;
+    private final int maxHttpHeaderSize;
+    private final Duration httpRequestTimeout;
+    private final int maxWebSocketFrameSize;
+    private final Set<String> webSocketAllowedOrigins;
+    private final long maxStaticFileSize;
+    private final TlsConfig tls;
+    private final Set<Integer> secureChannels;
 
     private ServerConfig(Builder b) {
         this.listenAddress = b.listenAddress;
@@ -74,6 +97,18 @@ public final class ServerConfig {
         this.stuckClientTimeout = b.stuckClientTimeout;
         this.inputSink = b.inputSink;
         this.clientMouseModeAllowed = b.clientMouseModeAllowed;
+        this.webRoot = b.webRoot;
+        this.maxHttpInitialLine = b.maxHttpInitialLine;
+        this.maxHttpHeaderSize = b.maxHttpHeaderSize;
+        this.httpRequestTimeout = b.httpRequestTimeout;
+        this.maxWebSocketFrameSize = b.maxWebSocketFrameSize;
+        this.webSocketAllowedOrigins = Set.copyOf(b.webSocketAllowedOrigins);
+        this.maxStaticFileSize = b.maxStaticFileSize;
+        this.tls = b.tls;
+        this.secureChannels = Set.copyOf(b.secureChannels);
+        if (!secureChannels.isEmpty() && tls == null) {
+            throw new IllegalArgumentException("secure channels " + secureChannels + " need a TLS listener (tls(...))");
+        }
     }
 
     public static Builder builder() {
@@ -100,6 +135,15 @@ public final class ServerConfig {
         b.stuckClientTimeout = stuckClientTimeout;
         b.inputSink = inputSink;
         b.clientMouseModeAllowed = clientMouseModeAllowed;
+        b.webRoot = webRoot;
+        b.maxHttpInitialLine = maxHttpInitialLine;
+        b.maxHttpHeaderSize = maxHttpHeaderSize;
+        b.httpRequestTimeout = httpRequestTimeout;
+        b.maxWebSocketFrameSize = maxWebSocketFrameSize;
+        b.webSocketAllowedOrigins = new TreeSet<>(webSocketAllowedOrigins);
+        b.maxStaticFileSize = maxStaticFileSize;
+        b.tls = tls;
+        b.secureChannels = new TreeSet<>(secureChannels);
         return b;
     }
 
@@ -178,11 +222,51 @@ public final class ServerConfig {
         return clientMouseModeAllowed;
     }
 
+    /** Directory served over HTTP on the SPICE port(s) (e.g. spice-html5), or null: no static files. */
+    public Path webRoot() {
+        return webRoot;
+    }
+
+    public int maxHttpInitialLine() {
+        return maxHttpInitialLine;
+    }
+
+    public int maxHttpHeaderSize() {
+        return maxHttpHeaderSize;
+    }
+
+    public Duration httpRequestTimeout() {
+        return httpRequestTimeout;
+    }
+
+    public int maxWebSocketFrameSize() {
+        return maxWebSocketFrameSize;
+    }
+
+    /** Origins a WebSocket upgrade may come from (exact match on the Origin header); empty = any origin. */
+    public Set<String> webSocketAllowedOrigins() {
+        return webSocketAllowedOrigins;
+    }
+
+    public long maxStaticFileSize() {
+        return maxStaticFileSize;
+    }
+
+    /** The TLS listener, or null (plain port only). */
+    public TlsConfig tls() {
+        return tls;
+    }
+
+    /** Channel types ({@link SpiceChannelType}) that must be linked over TLS; a plain link gets NEED_SECURED (§3.8). */
+    public Set<Integer> secureChannels() {
+        return secureChannels;
+    }
+
     @Override
     public String toString() {
         return "ServerConfig{listen=" + listenAddress + ", password=" + (password == null ? "none" : "set")
                 + ", expiry=" + passwordExpiry + ", ticketingDisabled=" + ticketingDisabled + ", policy=" + sessionPolicy
-                + ", ackWindow=" + ackWindow + "}";
+                + ", ackWindow=" + ackWindow + ", webRoot=" + webRoot + ", tls=" + tls + ", secureChannels=" + secureChannels + "}";
     }
 
     /** Builder with the named defaults. */
@@ -204,8 +288,69 @@ public final class ServerConfig {
         private Duration stuckClientTimeout = DEFAULT_STUCK_CLIENT_TIMEOUT;
         private InputSink inputSink = InputSink.logging();
         private boolean clientMouseModeAllowed;
+        private Path webRoot;
+        private int maxHttpInitialLine = DEFAULT_MAX_HTTP_INITIAL_LINE;
+        private int maxHttpHeaderSize = DEFAULT_MAX_HTTP_HEADER_SIZE;
+        private Duration httpRequestTimeout = DEFAULT_HTTP_REQUEST_TIMEOUT;
+        private int maxWebSocketFrameSize = DEFAULT_MAX_WEBSOCKET_FRAME_SIZE;
+        private Set<String> webSocketAllowedOrigins = new TreeSet<>();
+        private long maxStaticFileSize = DEFAULT_MAX_STATIC_FILE_SIZE;
+        private TlsConfig tls;
+        private Set<Integer> secureChannels = new TreeSet<>();
 
         private Builder() {}
+
+        /** Serve static files from this directory (null: none); WebSocket works without it. */
+        public Builder webRoot(Path directory) {
+            this.webRoot = directory == null ? null : directory.toAbsolutePath().normalize();
+            return this;
+        }
+
+        public Builder maxHttpInitialLine(int bytes) {
+            this.maxHttpInitialLine = positive(bytes, "maxHttpInitialLine");
+            return this;
+        }
+
+        public Builder maxHttpHeaderSize(int bytes) {
+            this.maxHttpHeaderSize = positive(bytes, "maxHttpHeaderSize");
+            return this;
+        }
+
+        public Builder httpRequestTimeout(Duration timeout) {
+            this.httpRequestTimeout = positive(timeout, "httpRequestTimeout");
+            return this;
+        }
+
+        public Builder maxWebSocketFrameSize(int bytes) {
+            this.maxWebSocketFrameSize = positive(bytes, "maxWebSocketFrameSize");
+            return this;
+        }
+
+        /** Allowed Origin header values for WebSocket upgrades, e.g. {@code http://host:5900}; empty = any. */
+        public Builder webSocketAllowedOrigins(Collection<String> origins) {
+            this.webSocketAllowedOrigins = new TreeSet<>(origins);
+            return this;
+        }
+
+        public Builder maxStaticFileSize(long bytes) {
+            if (bytes <= 0) {
+                throw new IllegalArgumentException("maxStaticFileSize must be > 0");
+            }
+            this.maxStaticFileSize = bytes;
+            return this;
+        }
+
+        /** Adds a TLS listener (null: none). */
+        public Builder tls(TlsConfig tls) {
+            this.tls = tls;
+            return this;
+        }
+
+        /** Channel types that must use TLS (see {@link SpiceChannelType#parseList}). */
+        public Builder secureChannels(Collection<Integer> channelTypes) {
+            this.secureChannels = new TreeSet<>(channelTypes);
+            return this;
+        }
 
         public Builder listenAddress(InetSocketAddress address) {
             this.listenAddress = Objects.requireNonNull(address);

@@ -16,6 +16,10 @@ import io.netty.channel.group.DefaultChannelGroup;
 import io.netty.channel.nio.NioIoHandler;
 import io.netty.channel.socket.SocketChannel;
 import io.netty.channel.socket.nio.NioServerSocketChannel;
+import io.netty.handler.ssl.ClientAuth;
+import io.netty.handler.ssl.SslContext;
+import io.netty.handler.ssl.SslContextBuilder;
+import io.netty.handler.ssl.SslProvider;
 import io.netty.util.concurrent.GlobalEventExecutor;
 import java.net.InetSocketAddress;
 import java.security.SecureRandom;
@@ -32,6 +36,8 @@ import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 import org.spicestream.reds.internal.LinkMess;
 import org.spicestream.reds.internal.TicketVerifier;
+import org.spicestream.reds.internal.web.ProtocolSniffer;
+import org.spicestream.reds.internal.web.WebSettings;
 
 /** The SPICE server: listens, links clients, runs the main and inputs channels and the channel registry. */
 public final class SpiceServer implements AutoCloseable {
@@ -60,7 +66,10 @@ public final class SpiceServer implements AutoCloseable {
     private final AtomicInteger linking = new AtomicInteger();
     private final SecureRandom random = new SecureRandom();
     private final Map<Integer, Session> sessions = new HashMap<>();
+    private final WebSettings webSettings;
     private volatile Channel serverChannel;
+    private volatile Channel tlsServerChannel;
+    private SslContext sslContext;
     private volatile boolean closed;
 
     private SpiceServer(ServerConfig config, EventLoopGroup externalGroup) {
@@ -70,6 +79,9 @@ public final class SpiceServer implements AutoCloseable {
         this.mainChannel = new MainChannel(this);
         this.mainChannel.attach(registry, 0);
         this.inputsChannel = new InputsChannel(config.inputSink());
+        this.webSettings = new WebSettings(config.webRoot(), config.maxHttpInitialLine(), config.maxHttpHeaderSize(),
+                config.httpRequestTimeout(), config.maxWebSocketFrameSize(), config.webSocketAllowedOrigins(),
+                config.maxStaticFileSize());
         if (externalGroup != null) {
             this.group = externalGroup;
             this.ownGroup = false;
@@ -107,7 +119,22 @@ public final class SpiceServer implements AutoCloseable {
 
     private void bind() {
         registry.register(inputsChannel);
+        if (config.tls() != null) {
+            sslContext = buildSslContext(config.tls());
+        }
         Class<? extends ServerChannel> channelClass = useEpoll(group) ? EpollServerSocketChannel.class : NioServerSocketChannel.class;
+        serverChannel = listen(channelClass, config.listenAddress(), false);
+        LOG.info("SPICE server listening on {} ({}, policy {}, web root {})", serverChannel.localAddress(),
+                channelClass.getSimpleName(), config.sessionPolicy(), config.webRoot());
+        if (sslContext != null) {
+            tlsServerChannel = listen(channelClass, config.tls().listenAddress(), true);
+            LOG.info("SPICE TLS listening on {} (client certificates {}, secure channels {})",
+                    tlsServerChannel.localAddress(), config.tls().clientCa() == null ? "not asked" : "required",
+                    config.secureChannels());
+        }
+    }
+
+    private Channel listen(Class<? extends ServerChannel> channelClass, InetSocketAddress address, boolean tls) {
         ServerBootstrap b = new ServerBootstrap()
                 .group(group)
                 .channel(channelClass)
@@ -116,19 +143,31 @@ public final class SpiceServer implements AutoCloseable {
                 .childHandler(new ChannelInitializer<SocketChannel>() {
                     @Override
                     protected void initChannel(SocketChannel ch) {
-                        accept(ch);
+                        accept(ch, tls);
                     }
                 });
         try {
-            serverChannel = b.bind(config.listenAddress()).sync().channel();
+            return b.bind(address).sync().channel();
         } catch (InterruptedException e) {
             Thread.currentThread().interrupt();
-            throw new IllegalStateException("interrupted while binding " + config.listenAddress(), e);
+            throw new IllegalStateException("interrupted while binding " + address, e);
         } catch (Exception e) {
-            throw new IllegalStateException("cannot listen on " + config.listenAddress() + ": " + e.getMessage(), e);
+            throw new IllegalStateException("cannot listen on " + address + ": " + e.getMessage(), e);
         }
-        LOG.info("SPICE server listening on {} ({}, policy {})", serverChannel.localAddress(),
-                channelClass.getSimpleName(), config.sessionPolicy());
+    }
+
+    private static SslContext buildSslContext(TlsConfig tls) {
+        try {
+            SslContextBuilder b = SslContextBuilder.forServer(tls.certificateChain().toFile(), tls.privateKey().toFile())
+                    .sslProvider(SslProvider.JDK);
+            if (tls.clientCa() != null) {
+                b.trustManager(tls.clientCa().toFile()).clientAuth(ClientAuth.REQUIRE);
+            }
+            return b.build();
+        } catch (Exception e) {
+            throw new IllegalStateException("cannot load TLS certificate " + tls.certificateChain() + " / key "
+                    + tls.privateKey() + (tls.clientCa() == null ? "" : " / CA " + tls.clientCa()) + ": " + e.getMessage(), e);
+        }
     }
 
     private static boolean useEpoll(EventLoopGroup group) {
@@ -138,7 +177,7 @@ public final class SpiceServer implements AutoCloseable {
         return group instanceof IoEventLoopGroup iog && iog.isIoType(EpollIoHandler.class);
     }
 
-    private void accept(SocketChannel ch) {
+    private void accept(SocketChannel ch, boolean tls) {
         if (closed) {
             ch.close();
             return;
@@ -151,12 +190,22 @@ public final class SpiceServer implements AutoCloseable {
             return;
         }
         allChannels.add(ch);
-        ch.pipeline().addLast("link", new LinkHandler(this));
+        if (tls) {
+            ch.pipeline().addLast("tls", sslContext.newHandler(ch.alloc()));
+        }
+        ch.pipeline().addLast("sniff", new ProtocolSniffer(webSettings, tls));
+        ch.pipeline().addLast("link", new LinkHandler(this, tls));
     }
 
     /** The address the server listens on (the real port when configured with port 0). */
     public InetSocketAddress localAddress() {
         return (InetSocketAddress) serverChannel.localAddress();
+    }
+
+    /** The TLS listener's address, or null when no TLS listener is configured. */
+    public InetSocketAddress tlsLocalAddress() {
+        Channel c = tlsServerChannel;
+        return c == null ? null : (InetSocketAddress) c.localAddress();
     }
 
     public ChannelRegistry channels() {
@@ -198,6 +247,9 @@ public final class SpiceServer implements AutoCloseable {
         LOG.info("SPICE server closing");
         if (serverChannel != null) {
             serverChannel.close().awaitUninterruptibly(CLOSE_TIMEOUT_MS);
+        }
+        if (tlsServerChannel != null) {
+            tlsServerChannel.close().awaitUninterruptibly(CLOSE_TIMEOUT_MS);
         }
         List<Session> all;
         synchronized (this) {

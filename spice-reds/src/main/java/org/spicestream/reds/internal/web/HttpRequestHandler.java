@@ -1,0 +1,242 @@
+package org.spicestream.reds.internal.web;
+
+import io.netty.buffer.ByteBuf;
+import io.netty.buffer.Unpooled;
+import io.netty.channel.ChannelFutureListener;
+import io.netty.channel.ChannelHandlerContext;
+import io.netty.channel.ChannelInboundHandlerAdapter;
+import io.netty.handler.codec.TooLongFrameException;
+import io.netty.handler.codec.http.DefaultFullHttpResponse;
+import io.netty.handler.codec.http.FullHttpRequest;
+import io.netty.handler.codec.http.FullHttpResponse;
+import io.netty.handler.codec.http.HttpHeaderNames;
+import io.netty.handler.codec.http.HttpHeaderValues;
+import io.netty.handler.codec.http.HttpMethod;
+import io.netty.handler.codec.http.HttpResponseStatus;
+import io.netty.handler.codec.http.HttpVersion;
+import io.netty.handler.codec.http.QueryStringDecoder;
+import io.netty.handler.codec.http.TooLongHttpHeaderException;
+import io.netty.handler.codec.http.TooLongHttpLineException;
+import io.netty.handler.codec.http.websocketx.WebSocketDecoderConfig;
+import io.netty.handler.codec.http.websocketx.WebSocketServerHandshaker;
+import io.netty.handler.codec.http.websocketx.WebSocketServerHandshakerFactory;
+import io.netty.util.ReferenceCountUtil;
+import io.netty.util.concurrent.ScheduledFuture;
+import java.io.IOException;
+import java.nio.channels.FileChannel;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.StandardOpenOption;
+import java.util.Arrays;
+import java.util.concurrent.TimeUnit;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
+/**
+ * One HTTP request on a SPICE port: a WebSocket upgrade (then SPICE bytes in binary frames, spice-wire §2)
+ * or a GET/HEAD of a static file below the web root. Every plain HTTP answer closes the connection. The
+ * request must be complete within the request timeout.
+ */
+final class HttpRequestHandler extends ChannelInboundHandlerAdapter {
+    private static final Logger LOG = LoggerFactory.getLogger(HttpRequestHandler.class);
+
+    /** The only WebSocket sub-protocol accepted (what spice-html5 asks for). */
+    static final String SUBPROTOCOL = "binary";
+    /** Name of the WebSocket adapter in the pipeline. */
+    static final String WS_ADAPTER = "ws-bytes";
+
+    private final WebSettings settings;
+    private final boolean tls;
+    private ScheduledFuture<?> timeout;
+    private boolean requestSeen;
+
+    HttpRequestHandler(WebSettings settings, boolean tls) {
+        this.settings = settings;
+        this.tls = tls;
+    }
+
+    @Override
+    public void handlerAdded(ChannelHandlerContext ctx) {
+        timeout = ctx.executor().schedule(() -> {
+            if (!requestSeen && ctx.channel().isActive()) {
+                LOG.info("HTTP from {}: no complete request within {} ms, closing", ctx.channel().remoteAddress(),
+                        settings.requestTimeout().toMillis());
+                ctx.close();
+            }
+        }, settings.requestTimeout().toNanos(), TimeUnit.NANOSECONDS);
+    }
+
+    @Override
+    public void handlerRemoved(ChannelHandlerContext ctx) {
+        cancelTimeout();
+    }
+
+    private void cancelTimeout() {
+        if (timeout != null) {
+            timeout.cancel(false);
+            timeout = null;
+        }
+    }
+
+    @Override
+    public void channelRead(ChannelHandlerContext ctx, Object msg) {
+        if (!(msg instanceof FullHttpRequest req) || requestSeen) {
+            // a second request on the same connection: we answer one request per connection
+            ReferenceCountUtil.release(msg);
+            return;
+        }
+        requestSeen = true;
+        cancelTimeout();
+        try {
+            handle(ctx, req);
+        } finally {
+            req.release();
+        }
+    }
+
+    private void handle(ChannelHandlerContext ctx, FullHttpRequest req) {
+        if (req.decoderResult().isFailure()) {
+            Throwable cause = req.decoderResult().cause();
+            HttpResponseStatus status = cause instanceof TooLongHttpHeaderException
+                    ? HttpResponseStatus.REQUEST_HEADER_FIELDS_TOO_LARGE
+                    : cause instanceof TooLongHttpLineException
+                            ? HttpResponseStatus.REQUEST_URI_TOO_LONG
+                            : cause instanceof TooLongFrameException
+                                    ? HttpResponseStatus.REQUEST_HEADER_FIELDS_TOO_LARGE
+                                    : HttpResponseStatus.BAD_REQUEST;
+            LOG.info("HTTP from {}: bad request ({})", ctx.channel().remoteAddress(), cause.toString());
+            sendError(ctx, status);
+            return;
+        }
+        if (req.headers().containsValue(HttpHeaderNames.UPGRADE, HttpHeaderValues.WEBSOCKET, true)) {
+            upgrade(ctx, req);
+        } else {
+            serveFile(ctx, req);
+        }
+    }
+
+    private void upgrade(ChannelHandlerContext ctx, FullHttpRequest req) {
+        Object remote = ctx.channel().remoteAddress();
+        if (!HttpMethod.GET.equals(req.method())) {
+            sendError(ctx, HttpResponseStatus.METHOD_NOT_ALLOWED);
+            return;
+        }
+        String origin = req.headers().get(HttpHeaderNames.ORIGIN);
+        if (!settings.allowedOrigins().isEmpty() && (origin == null || !settings.allowedOrigins().contains(origin))) {
+            LOG.info("WebSocket from {}: origin {} not allowed", remote, origin);
+            sendError(ctx, HttpResponseStatus.FORBIDDEN);
+            return;
+        }
+        String protocols = req.headers().get(HttpHeaderNames.SEC_WEBSOCKET_PROTOCOL);
+        if (protocols != null && Arrays.stream(protocols.split(",")).map(String::strip).noneMatch(SUBPROTOCOL::equals)) {
+            // spice-wire §2: any protocol other than "binary" is refused
+            LOG.info("WebSocket from {}: sub-protocol {} refused", remote, protocols);
+            sendError(ctx, HttpResponseStatus.BAD_REQUEST);
+            return;
+        }
+        WebSocketDecoderConfig decoderConfig = WebSocketDecoderConfig.newBuilder()
+                .maxFramePayloadLength(settings.maxFrameSize())
+                .expectMaskedFrames(true)
+                .allowExtensions(false)
+                .closeOnProtocolViolation(true)
+                .build();
+        String host = req.headers().get(HttpHeaderNames.HOST, "localhost");
+        WebSocketServerHandshakerFactory factory = new WebSocketServerHandshakerFactory(
+                (tls ? "wss://" : "ws://") + host + req.uri(), SUBPROTOCOL, decoderConfig);
+        WebSocketServerHandshaker handshaker = factory.newHandshaker(req);
+        if (handshaker == null) {
+            LOG.info("WebSocket from {}: unsupported version {}", remote, req.headers().get(HttpHeaderNames.SEC_WEBSOCKET_VERSION));
+            WebSocketServerHandshakerFactory.sendUnsupportedVersionResponse(ctx.channel()).addListener(ChannelFutureListener.CLOSE);
+            return;
+        }
+        handshaker.handshake(ctx.channel(), req).addListener((ChannelFutureListener) f -> {
+            if (!f.isSuccess()) {
+                LOG.info("WebSocket from {}: handshake failed: {}", remote, f.cause().toString());
+                f.channel().close();
+            }
+        });
+        LOG.info("WebSocket from {} (origin {}, {})", remote, origin, tls ? "TLS" : "plain");
+        ctx.pipeline().replace(this, WS_ADAPTER, new WebSocketBytesAdapter(handshaker));
+    }
+
+    private void serveFile(ChannelHandlerContext ctx, FullHttpRequest req) {
+        Object remote = ctx.channel().remoteAddress();
+        boolean head = HttpMethod.HEAD.equals(req.method());
+        if (!head && !HttpMethod.GET.equals(req.method())) {
+            sendError(ctx, HttpResponseStatus.METHOD_NOT_ALLOWED);
+            return;
+        }
+        if (settings.webRoot() == null) {
+            LOG.info("HTTP from {}: {} {}: no web root configured", remote, req.method(), req.uri());
+            sendError(ctx, HttpResponseStatus.NOT_FOUND);
+            return;
+        }
+        String path;
+        try {
+            path = new QueryStringDecoder(req.uri()).path();
+        } catch (IllegalArgumentException e) {
+            sendError(ctx, HttpResponseStatus.BAD_REQUEST);
+            return;
+        }
+        StaticFiles.Lookup lookup = StaticFiles.resolve(settings.webRoot(), path);
+        if (lookup instanceof StaticFiles.Refused refused) {
+            LOG.warn("HTTP from {}: {} refused: {}", remote, req.uri(), refused.why());
+            sendError(ctx, HttpResponseStatus.FORBIDDEN);
+            return;
+        }
+        if (!(lookup instanceof StaticFiles.Found found)) {
+            LOG.info("HTTP from {}: {} not found", remote, req.uri());
+            sendError(ctx, HttpResponseStatus.NOT_FOUND);
+            return;
+        }
+        if (found.size() > settings.maxFileSize()) {
+            LOG.warn("HTTP from {}: {} is {} bytes, above the bound of {}", remote, req.uri(), found.size(), settings.maxFileSize());
+            sendError(ctx, HttpResponseStatus.FORBIDDEN);
+            return;
+        }
+        ByteBuf body = Unpooled.EMPTY_BUFFER;
+        if (!head) {
+            // bounded by maxFileSize; read on the event loop (small, local files)
+            body = ctx.alloc().buffer((int) found.size());
+            try (FileChannel fc = FileChannel.open(found.file(), StandardOpenOption.READ)) {
+                long pos = 0;
+                while (body.isWritable()) {
+                    int n = body.writeBytes(fc, pos, body.writableBytes());
+                    if (n < 0) {
+                        break;
+                    }
+                    pos += n;
+                }
+            } catch (IOException e) {
+                body.release();
+                LOG.warn("HTTP from {}: reading {} failed: {}", remote, found.file(), e.toString());
+                sendError(ctx, HttpResponseStatus.INTERNAL_SERVER_ERROR);
+                return;
+            }
+        }
+        FullHttpResponse resp = new DefaultFullHttpResponse(HttpVersion.HTTP_1_1, HttpResponseStatus.OK, body);
+        resp.headers()
+                .set(HttpHeaderNames.CONTENT_TYPE, StaticFiles.contentType(found.file()))
+                .set(HttpHeaderNames.CONTENT_LENGTH, head ? found.size() : body.readableBytes())
+                .set(HttpHeaderNames.CACHE_CONTROL, HttpHeaderValues.NO_CACHE)
+                .set("X-Content-Type-Options", "nosniff")
+                .set(HttpHeaderNames.CONNECTION, HttpHeaderValues.CLOSE);
+        LOG.debug("HTTP from {}: {} {} -> {} ({} bytes)", remote, req.method(), req.uri(), found.file(), found.size());
+        ctx.writeAndFlush(resp).addListener(ChannelFutureListener.CLOSE);
+    }
+
+    private static void sendError(ChannelHandlerContext ctx, HttpResponseStatus status) {
+        ByteBuf body = Unpooled.copiedBuffer(status + "\r\n", StandardCharsets.UTF_8);
+        FullHttpResponse resp = new DefaultFullHttpResponse(HttpVersion.HTTP_1_1, status, body);
+        resp.headers()
+                .set(HttpHeaderNames.CONTENT_TYPE, "text/plain; charset=utf-8")
+                .set(HttpHeaderNames.CONTENT_LENGTH, body.readableBytes())
+                .set(HttpHeaderNames.CONNECTION, HttpHeaderValues.CLOSE);
+        ctx.writeAndFlush(resp).addListener(ChannelFutureListener.CLOSE);
+    }
+
+    @Override
+    public void exceptionCaught(ChannelHandlerContext ctx, Throwable cause) {
+        LOG.info("HTTP from {}: {}", ctx.channel().remoteAddress(), cause.toString());
+        ctx.close();
+    }
+}

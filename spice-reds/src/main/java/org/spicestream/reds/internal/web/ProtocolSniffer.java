@@ -1,0 +1,63 @@
+package org.spicestream.reds.internal.web;
+
+import io.netty.buffer.ByteBuf;
+import io.netty.channel.ChannelHandlerContext;
+import io.netty.handler.codec.ByteToMessageDecoder;
+import io.netty.handler.codec.http.HttpDecoderConfig;
+import io.netty.handler.codec.http.HttpObjectAggregator;
+import io.netty.handler.codec.http.HttpServerCodec;
+import java.util.List;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
+/**
+ * First handler of a SPICE connection (B44, spice-wire §2): looks at the first 4 bytes. "GET " or "HEAD"
+ * turn the connection into HTTP (WebSocket upgrade or a static file); anything else, "REDQ" included, goes
+ * on to the link handler, which answers a bad magic with INVALID_MAGIC. The bytes read are passed on
+ * unchanged in both cases.
+ */
+public final class ProtocolSniffer extends ByteToMessageDecoder {
+    private static final Logger LOG = LoggerFactory.getLogger(ProtocolSniffer.class);
+
+    /** Bytes needed to decide. */
+    static final int SNIFF_BYTES = 4;
+    /** An HTTP request has no body here (GET/HEAD); a request announcing one is refused (413). */
+    static final int MAX_HTTP_BODY = 0;
+    private static final int GET = 0x47455420; // "GET "
+    private static final int HEAD = 0x48454144; // "HEAD"
+
+    /** Name of the HTTP codec in the pipeline. */
+    public static final String HTTP_CODEC = "http-codec";
+    /** Name of the HTTP aggregator in the pipeline. */
+    public static final String HTTP_AGGREGATOR = "http-aggregator";
+    /** Name of the HTTP request handler (later the WebSocket adapter) in the pipeline. */
+    public static final String WEB_HANDLER = "web";
+
+    private final WebSettings settings;
+    private final boolean tls;
+
+    public ProtocolSniffer(WebSettings settings, boolean tls) {
+        this.settings = settings;
+        this.tls = tls;
+    }
+
+    @Override
+    protected void decode(ChannelHandlerContext ctx, ByteBuf in, List<Object> out) {
+        if (in.readableBytes() < SNIFF_BYTES) {
+            return;
+        }
+        int first = in.getInt(in.readerIndex());
+        if (first == GET || first == HEAD) {
+            LOG.debug("connection from {}: HTTP request", ctx.channel().remoteAddress());
+            HttpDecoderConfig decoderConfig = new HttpDecoderConfig()
+                    .setMaxInitialLineLength(settings.maxInitialLine())
+                    .setMaxHeaderSize(settings.maxHeaderSize());
+            String self = ctx.name();
+            ctx.pipeline().addAfter(self, HTTP_CODEC, new HttpServerCodec(decoderConfig));
+            ctx.pipeline().addAfter(HTTP_CODEC, HTTP_AGGREGATOR, new HttpObjectAggregator(MAX_HTTP_BODY));
+            ctx.pipeline().addAfter(HTTP_AGGREGATOR, WEB_HANDLER, new HttpRequestHandler(settings, tls));
+        }
+        // the cumulated bytes go to the next handler when this one is removed
+        ctx.pipeline().remove(this);
+    }
+}
