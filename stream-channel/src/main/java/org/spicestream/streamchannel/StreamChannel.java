@@ -275,8 +275,10 @@ public final class StreamChannel extends RedChannel {
         if (width != 0) {
             sendSurface(c, true);
         }
-        if (streamId >= 0) {
-            createClientStream(c); // R1: a late joiner is told about the running stream at once
+        if (streamId >= 0 && c.codecs.contains(codec)) {
+            // R1: a late joiner is told about the running stream at once. One that cannot decode it gets the
+            // stream the guest restarts with (announceCodecs asks for the restart).
+            createClientStream(c);
         }
         announceCodecs();
     }

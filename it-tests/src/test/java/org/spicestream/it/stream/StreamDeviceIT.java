@@ -112,7 +112,7 @@ class StreamDeviceIT {
         EncodedStream mjpeg = TestMedia.mjpeg(320, 240, 10);
         StreamRelay relay = use(new StreamRelay(SessionPolicy.REPLACE));
         TestGuestAgent guest = guest(relay, media(mjpeg));
-        await().until(() -> guest.received().contains(Capabilities.of()));
+        await().until(() -> !guest.received().isEmpty());
         assertThat(guest.received().get(0)).as("B5: CAPABILITIES first").isEqualTo(Capabilities.of(
                 Capabilities.QUALITY_INDICATOR));
 
