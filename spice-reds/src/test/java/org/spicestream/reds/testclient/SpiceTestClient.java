@@ -12,9 +12,20 @@ import io.netty.channel.MultiThreadIoEventLoopGroup;
 import io.netty.channel.nio.NioIoHandler;
 import io.netty.channel.socket.SocketChannel;
 import io.netty.channel.socket.nio.NioSocketChannel;
+import io.netty.channel.ChannelDuplexHandler;
+import io.netty.channel.ChannelPromise;
 import io.netty.handler.codec.ByteToMessageDecoder;
+import io.netty.handler.codec.http.HttpClientCodec;
+import io.netty.handler.codec.http.HttpObjectAggregator;
+import io.netty.handler.codec.http.websocketx.BinaryWebSocketFrame;
+import io.netty.handler.codec.http.websocketx.WebSocketClientProtocolConfig;
+import io.netty.handler.codec.http.websocketx.WebSocketClientProtocolHandler;
+import io.netty.handler.codec.http.websocketx.WebSocketFrame;
+import io.netty.handler.ssl.SslContext;
+import io.netty.util.ReferenceCountUtil;
 import io.netty.util.concurrent.DefaultThreadFactory;
 import java.net.InetSocketAddress;
+import java.net.URI;
 import java.nio.charset.StandardCharsets;
 import java.security.KeyFactory;
 import java.security.PublicKey;
@@ -41,6 +52,11 @@ public final class SpiceTestClient implements AutoCloseable {
 
     /** Default wait for a message or the link result. */
     public static final Duration DEFAULT_TIMEOUT = Duration.ofSeconds(10);
+
+    /** Bound of the server's handshake answer (WebSocket mode). */
+    static final int WS_HANDSHAKE_MAX_RESPONSE = 8192;
+    /** Bound of one frame from the server (WebSocket mode). */
+    static final int WS_MAX_FRAME = 64 * 1024 * 1024;
 
     private static final EventLoopGroup GROUP =
             new MultiThreadIoEventLoopGroup(2, new DefaultThreadFactory("spice-test-client", true), NioIoHandler.newFactory());
@@ -91,6 +107,20 @@ public final class SpiceTestClient implements AutoCloseable {
         boolean autoAck = true;
         boolean hidePings = true;
         int mechanism = Wire.AUTH_MECHANISM_SPICE;
+        SslContext tls;
+        String webSocketPath;
+
+        /** Link over TLS with this client context (null = plain). */
+        public Options tls(SslContext context) {
+            this.tls = context;
+            return this;
+        }
+
+        /** Link over a WebSocket (sub-protocol "binary", like spice-html5) at this path (null = raw TCP). */
+        public Options webSocket(String path) {
+            this.webSocketPath = path;
+            return this;
+        }
 
         public Options channel(int type, int id) {
             this.channelType = type;
@@ -162,6 +192,7 @@ public final class SpiceTestClient implements AutoCloseable {
     /** Connects and links; returns when the link result (or a link error, or close) arrived. */
     public static SpiceTestClient connect(InetSocketAddress server, Options opts) {
         Holder holder = new Holder();
+        CompletableFuture<Void> ready = new CompletableFuture<>();
         Bootstrap b = new Bootstrap()
                 .group(GROUP)
                 .channel(NioSocketChannel.class)
@@ -169,6 +200,21 @@ public final class SpiceTestClient implements AutoCloseable {
                 .handler(new ChannelInitializer<SocketChannel>() {
                     @Override
                     protected void initChannel(SocketChannel c) {
+                        if (opts.tls != null) {
+                            c.pipeline().addLast(opts.tls.newHandler(c.alloc(), server.getHostString(), server.getPort()));
+                        }
+                        if (opts.webSocketPath != null) {
+                            c.pipeline().addLast(new HttpClientCodec(), new HttpObjectAggregator(WS_HANDSHAKE_MAX_RESPONSE),
+                                    new WebSocketClientProtocolHandler(WebSocketClientProtocolConfig.newBuilder()
+                                            .webSocketUri(URI.create((opts.tls != null ? "wss://" : "ws://")
+                                                    + server.getHostString() + ":" + server.getPort() + opts.webSocketPath))
+                                            .subprotocol("binary")
+                                            .maxFramePayloadLength(WS_MAX_FRAME)
+                                            .build()),
+                                    new WebSocketBytes(ready));
+                        } else {
+                            ready.complete(null);
+                        }
                         c.pipeline().addLast(new ClientHandler(holder));
                     }
                 });
@@ -176,9 +222,16 @@ public final class SpiceTestClient implements AutoCloseable {
         SpiceTestClient client = new SpiceTestClient(opts, ch);
         holder.set(client);
         ch.closeFuture().addListener(f -> {
+            ready.completeExceptionally(new IllegalStateException("closed before the WebSocket handshake"));
             client.linkReply.complete(null);
             client.linkResult.complete(-1);
         });
+        try {
+            ready.orTimeout(DEFAULT_TIMEOUT.toMillis(), TimeUnit.MILLISECONDS).join();
+        } catch (RuntimeException e) {
+            ch.close();
+            throw e;
+        }
         ch.writeAndFlush(Unpooled.wrappedBuffer(client.linkMessage()));
         client.linkResult.orTimeout(DEFAULT_TIMEOUT.toMillis(), TimeUnit.MILLISECONDS).join();
         return client;
@@ -193,7 +246,7 @@ public final class SpiceTestClient implements AutoCloseable {
     public SpiceTestClient linkChannel(int type, int id, int... channelCaps) {
         return connect((InetSocketAddress) ch.remoteAddress(),
                 options().password(opts.password).connectionId(Integer.toUnsignedLong(awaitSessionId()))
-                        .channel(type, id).channelCaps(channelCaps));
+                        .channel(type, id).channelCaps(channelCaps).tls(opts.tls).webSocket(opts.webSocketPath));
     }
 
     /** The bytes of SpiceLinkHeader + SpiceLinkMess + caps this client sends. */
@@ -477,6 +530,47 @@ public final class SpiceTestClient implements AutoCloseable {
             b.writeBytes(body);
             body.release();
             ctx.writeAndFlush(b);
+        }
+    }
+
+    /** WebSocket mode: binary frame payloads in and out as plain bytes. */
+    private static final class WebSocketBytes extends ChannelDuplexHandler {
+        private final CompletableFuture<Void> ready;
+
+        WebSocketBytes(CompletableFuture<Void> ready) {
+            this.ready = ready;
+        }
+
+        @Override
+        public void userEventTriggered(ChannelHandlerContext ctx, Object evt) throws Exception {
+            if (evt == WebSocketClientProtocolHandler.ClientHandshakeStateEvent.HANDSHAKE_COMPLETE) {
+                ready.complete(null);
+            } else if (evt == WebSocketClientProtocolHandler.ClientHandshakeStateEvent.HANDSHAKE_TIMEOUT) {
+                ready.completeExceptionally(new IllegalStateException("WebSocket handshake timed out"));
+            }
+            super.userEventTriggered(ctx, evt);
+        }
+
+        @Override
+        public void channelRead(ChannelHandlerContext ctx, Object msg) {
+            if (msg instanceof BinaryWebSocketFrame f) {
+                ctx.fireChannelRead(f.content());
+            } else if (msg instanceof WebSocketFrame f) {
+                f.release();
+            } else {
+                ReferenceCountUtil.release(msg);
+            }
+        }
+
+        @Override
+        public void write(ChannelHandlerContext ctx, Object msg, ChannelPromise promise) {
+            ctx.write(msg instanceof ByteBuf b ? new BinaryWebSocketFrame(b) : msg, promise);
+        }
+
+        @Override
+        public void exceptionCaught(ChannelHandlerContext ctx, Throwable cause) {
+            ready.completeExceptionally(cause);
+            ctx.close();
         }
     }
 }

@@ -5,6 +5,7 @@ import io.netty.buffer.Unpooled;
 import io.netty.channel.ChannelFutureListener;
 import io.netty.channel.ChannelHandlerContext;
 import io.netty.channel.ChannelInboundHandlerAdapter;
+import io.netty.channel.socket.DuplexChannel;
 import io.netty.handler.codec.TooLongFrameException;
 import io.netty.handler.codec.http.DefaultFullHttpResponse;
 import io.netty.handler.codec.http.FullHttpRequest;
@@ -43,6 +44,8 @@ final class HttpRequestHandler extends ChannelInboundHandlerAdapter {
     static final String SUBPROTOCOL = "binary";
     /** Name of the WebSocket adapter in the pipeline. */
     static final String WS_ADAPTER = "ws-bytes";
+    /** How long a connection that got an HTTP error stays half-closed, its input discarded, before it is closed. */
+    static final long ERROR_LINGER_MS = 2000;
 
     private final WebSettings settings;
     private final boolean tls;
@@ -224,6 +227,11 @@ final class HttpRequestHandler extends ChannelInboundHandlerAdapter {
         ctx.writeAndFlush(resp).addListener(ChannelFutureListener.CLOSE);
     }
 
+    /**
+     * Answers with an error and closes. The output is shut down first and the close comes after
+     * {@link #ERROR_LINGER_MS} (or the client's own close): closing with unread request bytes would make the
+     * kernel send a reset that can destroy the answer before the client reads it.
+     */
     private static void sendError(ChannelHandlerContext ctx, HttpResponseStatus status) {
         ByteBuf body = Unpooled.copiedBuffer(status + "\r\n", StandardCharsets.UTF_8);
         FullHttpResponse resp = new DefaultFullHttpResponse(HttpVersion.HTTP_1_1, status, body);
@@ -231,7 +239,16 @@ final class HttpRequestHandler extends ChannelInboundHandlerAdapter {
                 .set(HttpHeaderNames.CONTENT_TYPE, "text/plain; charset=utf-8")
                 .set(HttpHeaderNames.CONTENT_LENGTH, body.readableBytes())
                 .set(HttpHeaderNames.CONNECTION, HttpHeaderValues.CLOSE);
-        ctx.writeAndFlush(resp).addListener(ChannelFutureListener.CLOSE);
+        ctx.writeAndFlush(resp).addListener((ChannelFutureListener) f -> {
+            if (f.isSuccess() && f.channel() instanceof DuplexChannel duplex) {
+                duplex.shutdownOutput();
+                f.channel().eventLoop().schedule(() -> {
+                    f.channel().close();
+                }, ERROR_LINGER_MS, TimeUnit.MILLISECONDS);
+            } else {
+                f.channel().close();
+            }
+        });
     }
 
     @Override
