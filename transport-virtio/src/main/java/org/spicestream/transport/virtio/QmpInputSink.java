@@ -131,7 +131,7 @@ public final class QmpInputSink implements InputSink {
     /** Presses ({@code down}) or releases a key given as a QEMU qcode ({@code "a"}, {@code "ctrl"}, {@code "ret"}). */
     public CompletableFuture<Object> qcode(String qcode, boolean down) {
         Objects.requireNonNull(qcode, "qcode");
-        return send(List.of(keyEvent(Map.of("type", "qcode", "data", qcode), down)));
+        return send(List.of(keyEvent(keyValue("qcode", qcode), down)));
     }
 
     /**
@@ -166,7 +166,7 @@ public final class QmpInputSink implements InputSink {
             dropped("scan code 0x" + Integer.toHexString(scancode) + " has no QEMU key number", null);
             return;
         }
-        send(List.of(keyEvent(Map.of("type", "number", "data", number), down)));
+        send(List.of(keyEvent(keyValue("number", number), down)));
     }
 
     private void button(int button, boolean down) {
@@ -183,6 +183,13 @@ public final class QmpInputSink implements InputSink {
         data.put("down", down);
         data.put("button", BUTTONS[button]);
         send(List.of(event("btn", data)));
+    }
+
+    private static Map<String, Object> keyValue(String type, Object value) {
+        Map<String, Object> key = new LinkedHashMap<>();
+        key.put("type", type);
+        key.put("data", value);
+        return key;
     }
 
     private static Map<String, Object> keyEvent(Map<String, Object> key, boolean down) {
