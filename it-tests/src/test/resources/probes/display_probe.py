@@ -19,6 +19,9 @@ parser.add_argument("--password", default=None)
 parser.add_argument("--frames", type=int, default=30)
 parser.add_argument("--timeout", type=float, default=30)
 parser.add_argument("--png", default=None)
+# With N > 1, wait until N display channels each showed --frames frames (multi-monitor); per-display counts are
+# reported as display_<id>_* keys either way.
+parser.add_argument("--displays", type=int, default=1)
 args = parser.parse_args()
 
 state = {
@@ -37,6 +40,7 @@ state = {
     "png": "",
 }
 primary = {"ptr": 0, "stride": 0, "width": 0, "height": 0}
+per_display = {}  # channel id -> {"invalidates": n}
 loop = GLib.MainLoop()
 
 
@@ -58,20 +62,44 @@ def save_png():
     state["png"] = args.png
 
 
+def channel_id(channel):
+    return channel.get_property("channel-id")
+
+
+def display_count(channel, key, value=None):
+    prefix = "display_%d_" % channel_id(channel)
+    if value is None:
+        state[prefix + key] = state.get(prefix + key, 0) + 1
+    else:
+        state[prefix + key] = value
+    return state[prefix + key]
+
+
 def on_primary_create(channel, fmt, width, height, stride, shmid, imgdata):
-    primary.update(ptr=imgdata, stride=stride, width=width, height=height)
+    # The PNG shows the lowest display id that has a surface (the only one with a single display).
+    if not primary["ptr"] or channel_id(channel) <= primary.get("id", 0):
+        primary.update(ptr=imgdata, stride=stride, width=width, height=height, id=channel_id(channel))
     state["primary_width"] = width
     state["primary_height"] = height
     state["primary_creates"] += 1
+    display_count(channel, "width", width)
+    display_count(channel, "height", height)
+    display_count(channel, "primary_creates")
 
 
 def on_primary_destroy(channel):
-    primary["ptr"] = 0
+    if primary.get("id", 0) == channel_id(channel):
+        primary["ptr"] = 0
 
 
 def on_invalidate(channel, x, y, w, h):
     state["invalidates"] += 1
-    if state["invalidates"] >= args.frames and primary["ptr"]:
+    per_display[channel_id(channel)] = display_count(channel, "invalidates")
+    if args.displays > 1:
+        done = len([n for n in per_display.values() if n >= args.frames]) >= args.displays
+    else:
+        done = state["invalidates"] >= args.frames
+    if done and primary["ptr"]:
         save_png()
         finish()
 
@@ -93,6 +121,7 @@ def on_channel_event(channel, event):
             state["main_connected"] = True
         elif isinstance(channel, Spice.DisplayChannel):
             state["display_opened"] = True
+            state["displays_opened"] = state.get("displays_opened", 0) + 1
         elif isinstance(channel, Spice.CursorChannel):
             state["cursor_opened"] = True
     elif event in (Spice.ChannelEvent.ERROR_AUTH, Spice.ChannelEvent.ERROR_CONNECT, Spice.ChannelEvent.ERROR_LINK,
