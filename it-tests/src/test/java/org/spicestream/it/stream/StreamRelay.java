@@ -7,6 +7,7 @@ import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.TimeUnit;
+import java.util.function.UnaryOperator;
 import org.spicestream.device.StreamDevice;
 import org.spicestream.device.StreamDeviceConfig;
 import org.spicestream.device.StreamDeviceListener;
@@ -18,19 +19,29 @@ import org.spicestream.reds.SpiceServer;
 import org.spicestream.transport.socket.SocketEventLoops;
 
 /** A SPICE server with one stream device listening on a unix socket for its guest, as tests need it. */
-final class StreamRelay implements AutoCloseable {
+public final class StreamRelay implements AutoCloseable {
 
     final Path directory;
-    final Path socket;
-    final SpiceServer server;
+    public final Path socket;
+    public final SpiceServer server;
     final MultiThreadIoEventLoopGroup deviceLoops;
     final StreamDevice device;
 
     StreamRelay(SessionPolicy policy, StreamDeviceConfig config, StreamDeviceListener listener) throws IOException {
+        this(policy, config, listener, UnaryOperator.identity());
+    }
+
+    /** A relay whose server configuration {@code serverConfig} may extend (web root, TLS, ...). */
+    public StreamRelay(SessionPolicy policy, UnaryOperator<ServerConfig.Builder> serverConfig) throws IOException {
+        this(policy, StreamDeviceConfig.DEFAULT, StreamDeviceListener.NONE, serverConfig);
+    }
+
+    private StreamRelay(SessionPolicy policy, StreamDeviceConfig config, StreamDeviceListener listener,
+            UnaryOperator<ServerConfig.Builder> serverConfig) throws IOException {
         directory = Files.createTempDirectory("spicestream-it");
         socket = directory.resolve("stream0.sock");
-        server = SpiceServer.start(ServerConfig.builder().listen("127.0.0.1", 0).ticketingDisabled(true)
-                .sessionPolicy(policy).build());
+        server = SpiceServer.start(serverConfig.apply(ServerConfig.builder().listen("127.0.0.1", 0).ticketingDisabled(true)
+                .sessionPolicy(policy)).build());
         deviceLoops = SocketEventLoops.newGroup(1);
         device = new StreamDevice("stream0",
                 Transports.load().create(URI.create("unix:" + socket + "?listen"),

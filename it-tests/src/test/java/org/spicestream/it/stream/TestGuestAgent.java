@@ -35,7 +35,7 @@ import org.spicestream.protocol.VideoCodec;
  * port, answers CAPABILITIES, and on START_STOP streams the first offered codec it has media for (like the
  * reference agent, it keeps its stream on a new non-empty list and restarts only after a stop).
  */
-final class TestGuestAgent implements AutoCloseable {
+public final class TestGuestAgent implements AutoCloseable {
 
     private final Path socket;
     private final Map<org.spicestream.it.media.VideoCodec, EncodedStream> media;
@@ -51,14 +51,14 @@ final class TestGuestAgent implements AutoCloseable {
     private Thread reader;
     private Thread writer;
 
-    TestGuestAgent(Path socket, Map<org.spicestream.it.media.VideoCodec, EncodedStream> media, int fps) {
+    public TestGuestAgent(Path socket, Map<org.spicestream.it.media.VideoCodec, EncodedStream> media, int fps) {
         this.socket = socket;
         this.media = media;
         this.fps = fps;
     }
 
     /** Opens the port (connects). */
-    TestGuestAgent open() throws IOException {
+    public TestGuestAgent open() throws IOException {
         SocketChannel ch = SocketChannel.open(StandardProtocolFamily.UNIX);
         ch.connect(UnixDomainSocketAddress.of(socket));
         channel = ch;
@@ -88,11 +88,11 @@ final class TestGuestAgent implements AutoCloseable {
     }
 
     /** "WxH codec" of every FORMAT sent. */
-    List<String> formats() {
+    public List<String> formats() {
         return formats;
     }
 
-    int framesSent() {
+    public int framesSent() {
         return framesSent;
     }
 

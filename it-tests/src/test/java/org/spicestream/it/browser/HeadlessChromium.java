@@ -1,0 +1,267 @@
+package org.spicestream.it.browser;
+
+import java.io.BufferedReader;
+import java.io.IOException;
+import java.io.InputStreamReader;
+import java.net.URI;
+import java.net.http.HttpClient;
+import java.net.http.HttpRequest;
+import java.net.http.HttpResponse;
+import java.net.http.WebSocket;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.time.Duration;
+import java.util.ArrayList;
+import java.util.Base64;
+import java.util.Comparator;
+import java.util.List;
+import java.util.Map;
+import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.CompletionStage;
+import java.util.concurrent.ConcurrentHashMap;
+import java.util.concurrent.TimeUnit;
+import java.util.concurrent.atomic.AtomicInteger;
+import java.util.regex.Matcher;
+import java.util.regex.Pattern;
+import java.util.stream.Stream;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+import org.spicestream.testsupport.ExternalTools;
+
+/**
+ * Debian's chromium, headless, driven over the DevTools protocol from the JDK's WebSocket client (no
+ * display, no npm): navigate, evaluate JavaScript, take screenshots of a page area.
+ */
+final class HeadlessChromium implements AutoCloseable {
+    private static final Logger LOG = LoggerFactory.getLogger(HeadlessChromium.class);
+
+    /** Time for chromium to start and print its DevTools address. */
+    static final Duration START_TIMEOUT = Duration.ofSeconds(30);
+    /** Time for one DevTools command. */
+    static final Duration COMMAND_TIMEOUT = Duration.ofSeconds(30);
+    /** Window size (CSS pixels, device scale factor 1). */
+    static final int WINDOW_WIDTH = 1280;
+    static final int WINDOW_HEIGHT = 1024;
+    /** Console lines kept for failure messages. */
+    static final int MAX_CONSOLE_LINES = 400;
+
+    private static final Pattern LISTENING = Pattern.compile("DevTools listening on (ws://\\S+)");
+    private static final Pattern PAGE_WS = Pattern.compile("\"type\":\\s*\"page\"[^}]*?\"webSocketDebuggerUrl\":\\s*\"([^\"]+)\"|"
+            + "\"webSocketDebuggerUrl\":\\s*\"(ws://[^\"]+/devtools/page/[^\"]+)\"");
+    private static final Pattern RESPONSE_ID = Pattern.compile("^\\{\"id\":(\\d+),");
+
+    private final Process process;
+    private final Path profile;
+    private final WebSocket ws;
+    private final AtomicInteger ids = new AtomicInteger();
+    private final Map<Integer, CompletableFuture<String>> pending = new ConcurrentHashMap<>();
+    private final List<String> console = java.util.Collections.synchronizedList(new ArrayList<>());
+
+    private HeadlessChromium(Process process, Path profile, WebSocket ws) {
+        this.process = process;
+        this.profile = profile;
+        this.ws = ws;
+    }
+
+    /** Skips (or fails in CI) without chromium. */
+    static Path requireChromium() {
+        return ExternalTools.require("chromium", "chromium");
+    }
+
+    static HeadlessChromium launch() throws IOException, InterruptedException {
+        Path chromium = requireChromium();
+        Path profile = Files.createTempDirectory("spicestream-chromium");
+        List<String> cmd = List.of(chromium.toString(), "--headless=new", "--no-sandbox", "--disable-gpu",
+                "--disable-dev-shm-usage", "--no-first-run", "--no-default-browser-check", "--disable-extensions",
+                "--mute-audio", "--autoplay-policy=no-user-gesture-required", "--remote-debugging-port=0",
+                "--remote-allow-origins=*", "--user-data-dir=" + profile,
+                "--window-size=" + WINDOW_WIDTH + "," + WINDOW_HEIGHT, "about:blank");
+        Process p = new ProcessBuilder(cmd).redirectErrorStream(true).start();
+        CompletableFuture<String> browserWs = new CompletableFuture<>();
+        Thread drain = new Thread(() -> {
+            try (BufferedReader r = new BufferedReader(new InputStreamReader(p.getInputStream(), StandardCharsets.UTF_8))) {
+                String line;
+                while ((line = r.readLine()) != null) {
+                    Matcher m = LISTENING.matcher(line);
+                    if (m.find()) {
+                        browserWs.complete(m.group(1));
+                    }
+                    LOG.debug("chromium: {}", line);
+                }
+            } catch (IOException e) {
+                // process gone
+            }
+            browserWs.completeExceptionally(new IllegalStateException("chromium exited before DevTools was ready"));
+        }, "chromium-output");
+        drain.setDaemon(true);
+        drain.start();
+        String browserUrl;
+        try {
+            browserUrl = browserWs.get(START_TIMEOUT.toSeconds(), TimeUnit.SECONDS);
+        } catch (Exception e) {
+            p.destroyForcibly();
+            throw new IllegalStateException("chromium did not start: " + e, e);
+        }
+        URI u = URI.create(browserUrl);
+        HttpClient http = HttpClient.newHttpClient();
+        String list = null;
+        String pageUrl = null;
+        long deadline = System.nanoTime() + START_TIMEOUT.toNanos();
+        while (pageUrl == null && System.nanoTime() < deadline) {
+            list = http.send(HttpRequest.newBuilder(URI.create("http://" + u.getHost() + ":" + u.getPort() + "/json/list")).build(),
+                    HttpResponse.BodyHandlers.ofString()).body();
+            Matcher m = PAGE_WS.matcher(list);
+            if (m.find()) {
+                pageUrl = m.group(1) != null ? m.group(1) : m.group(2);
+            } else {
+                Thread.sleep(100);
+            }
+        }
+        if (pageUrl == null) {
+            p.destroyForcibly();
+            throw new IllegalStateException("no page target in " + list);
+        }
+        Listener listener = new Listener();
+        WebSocket ws = http.newWebSocketBuilder().buildAsync(URI.create(pageUrl), listener).join();
+        HeadlessChromium c = new HeadlessChromium(p, profile, ws);
+        listener.owner = c;
+        c.send("Runtime.enable", "{}");
+        c.send("Page.enable", "{}");
+        LOG.info("chromium started ({}), page {}", chromium, pageUrl);
+        return c;
+    }
+
+    /** Sends a DevTools command; returns the raw JSON response. */
+    String send(String method, String paramsJson) {
+        int id = ids.incrementAndGet();
+        CompletableFuture<String> f = new CompletableFuture<>();
+        pending.put(id, f);
+        ws.sendText("{\"id\":" + id + ",\"method\":\"" + method + "\",\"params\":" + paramsJson + "}", true).join();
+        String resp = f.orTimeout(COMMAND_TIMEOUT.toMillis(), TimeUnit.MILLISECONDS).join();
+        if (resp.startsWith("{\"id\":" + id + ",\"error\"")) {
+            throw new IllegalStateException(method + " failed: " + resp);
+        }
+        return resp;
+    }
+
+    void navigate(String url) {
+        send("Page.navigate", "{\"url\":\"" + url + "\"}");
+    }
+
+    /** Evaluates an expression that yields a string; returns the string (null if it yielded null/undefined). */
+    String evaluateString(String expression) {
+        String resp = send("Runtime.evaluate", "{\"expression\":" + quote(expression) + ",\"returnByValue\":true}");
+        Matcher m = Pattern.compile("\"value\":\"((?:[^\"\\\\]|\\\\.)*)\"").matcher(resp);
+        return m.find() ? unescape(m.group(1)) : null;
+    }
+
+    /** A PNG of the area (CSS pixels) of the page. */
+    byte[] screenshot(int x, int y, int width, int height) {
+        String resp = send("Page.captureScreenshot", "{\"format\":\"png\",\"clip\":{\"x\":" + x + ",\"y\":" + y
+                + ",\"width\":" + width + ",\"height\":" + height + ",\"scale\":1}}");
+        Matcher m = Pattern.compile("\"data\":\"([^\"]+)\"").matcher(resp);
+        if (!m.find()) {
+            throw new IllegalStateException("no screenshot data: " + resp.substring(0, Math.min(200, resp.length())));
+        }
+        return Base64.getDecoder().decode(m.group(1));
+    }
+
+    /** The page's console messages and exceptions so far. */
+    List<String> console() {
+        synchronized (console) {
+            return List.copyOf(console);
+        }
+    }
+
+    private void onMessage(String text) {
+        Matcher m = RESPONSE_ID.matcher(text);
+        if (m.find()) {
+            CompletableFuture<String> f = pending.remove(Integer.parseInt(m.group(1)));
+            if (f != null) {
+                f.complete(text);
+            }
+        } else if (text.startsWith("{\"method\":\"Runtime.consoleAPICalled\"")
+                || text.startsWith("{\"method\":\"Runtime.exceptionThrown\"")) {
+            if (console.size() < MAX_CONSOLE_LINES) {
+                console.add(text.length() > 500 ? text.substring(0, 500) : text);
+            }
+        }
+    }
+
+    static String quote(String s) {
+        StringBuilder sb = new StringBuilder("\"");
+        for (char c : s.toCharArray()) {
+            switch (c) {
+                case '"' -> sb.append("\\\"");
+                case '\\' -> sb.append("\\\\");
+                case '\n' -> sb.append("\\n");
+                default -> sb.append(c < 0x20 ? String.format("\\u%04x", (int) c) : String.valueOf(c));
+            }
+        }
+        return sb.append('"').toString();
+    }
+
+    static String unescape(String s) {
+        StringBuilder sb = new StringBuilder();
+        for (int i = 0; i < s.length(); i++) {
+            char c = s.charAt(i);
+            if (c == '\\' && i + 1 < s.length()) {
+                char n = s.charAt(++i);
+                switch (n) {
+                    case 'n' -> sb.append('\n');
+                    case 't' -> sb.append('\t');
+                    case 'u' -> {
+                        sb.append((char) Integer.parseInt(s.substring(i + 1, i + 5), 16));
+                        i += 4;
+                    }
+                    default -> sb.append(n);
+                }
+            } else {
+                sb.append(c);
+            }
+        }
+        return sb.toString();
+    }
+
+    @Override
+    public void close() throws IOException {
+        try {
+            ws.sendClose(WebSocket.NORMAL_CLOSURE, "").orTimeout(2, TimeUnit.SECONDS).exceptionally(e -> null).join();
+        } catch (RuntimeException e) {
+            // chromium may be gone already
+        }
+        process.destroy();
+        try {
+            if (!process.waitFor(10, TimeUnit.SECONDS)) {
+                process.destroyForcibly();
+                process.waitFor(10, TimeUnit.SECONDS);
+            }
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+        }
+        try (Stream<Path> files = Files.walk(profile)) {
+            files.sorted(Comparator.reverseOrder()).forEach(f -> f.toFile().delete());
+        }
+    }
+
+    private static final class Listener implements WebSocket.Listener {
+        private final StringBuilder partial = new StringBuilder();
+        private volatile HeadlessChromium owner;
+
+        @Override
+        public CompletionStage<?> onText(WebSocket webSocket, CharSequence data, boolean last) {
+            partial.append(data);
+            if (last) {
+                String text = partial.toString();
+                partial.setLength(0);
+                HeadlessChromium o = owner;
+                if (o != null) {
+                    o.onMessage(text);
+                }
+            }
+            webSocket.request(1);
+            return null;
+        }
+    }
+}
