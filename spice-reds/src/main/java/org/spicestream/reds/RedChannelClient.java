@@ -181,6 +181,14 @@ public final class RedChannelClient {
         return queuedMessages.get();
     }
 
+    /**
+     * True while the queue is more than half full or refused a message, until it drains below half: the state
+     * in which the drain listener is armed. Producers that pause on it are woken by that listener.
+     */
+    public boolean isCongested() {
+        return drainArmed;
+    }
+
     /** Messages refused by {@link #trySend} because the queue was full. */
     public long droppedMessages() {
         return dropped.sum();

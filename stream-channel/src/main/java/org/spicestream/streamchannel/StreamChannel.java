@@ -145,7 +145,7 @@ public final class StreamChannel extends RedChannel {
 
     private boolean allCongested() {
         for (Client c : clients) {
-            if (c.rcc.queuedBytes() < config.pauseQueuedBytes()) {
+            if (!c.rcc.isCongested()) {
                 return false;
             }
         }

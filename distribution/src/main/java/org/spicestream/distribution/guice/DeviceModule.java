@@ -55,6 +55,6 @@ public final class DeviceModule extends AbstractModule {
     StreamDeviceConfig deviceConfig(Settings s) {
         StreamDeviceConfig d = StreamDeviceConfig.DEFAULT;
         return d.withLimits(d.limits().withMaxDataSize(s.maxFrameBytes()))
-                .withChannel(new StreamChannelConfig(s.keyFrameWait(), d.channel().pauseQueuedBytes()));
+                .withChannel(new StreamChannelConfig(s.keyFrameWait()));
     }
 }
