@@ -19,6 +19,7 @@ parser.add_argument("--password", default=None)
 parser.add_argument("--frames", type=int, default=30)
 parser.add_argument("--timeout", type=float, default=30)
 parser.add_argument("--png", default=None)
+parser.add_argument("--ca-file", default=None, help="PEM CA file for TLS channels (uri with tls-port=N)")
 # With N > 1, wait until N display channels each showed --frames frames (multi-monitor); per-display counts are
 # reported as display_<id>_* keys either way.
 parser.add_argument("--displays", type=int, default=1)
@@ -148,6 +149,8 @@ session = Spice.Session()
 session.set_property("uri", args.uri)
 if args.password is not None:
     session.set_property("password", args.password)
+if args.ca_file is not None:
+    session.set_property("ca-file", args.ca_file)
 GObject.Object.connect(session, "channel-new", on_channel_new)
 GLib.timeout_add(int(args.timeout * 1000), lambda: finish("timeout after %ss" % args.timeout) or False)
 if not session.connect():

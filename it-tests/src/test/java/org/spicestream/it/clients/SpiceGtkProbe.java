@@ -59,10 +59,22 @@ public final class SpiceGtkProbe {
 
     /** Connects to {@code server}, waits for {@code frames} shown frames, saves the picture to {@code png}. */
     public static Result run(InetSocketAddress server, String password, int frames, Path png, double timeoutSeconds) {
+        return run("spice://" + server.getHostString() + ":" + server.getPort(), password, null, frames, png, timeoutSeconds);
+    }
+
+    /**
+     * Connects to {@code uri} (e.g. {@code spice://127.0.0.1?port=P&tls-port=T}) trusting the PEM CA file
+     * {@code caFile} for TLS channels (null: not set), otherwise as {@link #run(InetSocketAddress, String, int, Path, double)}.
+     */
+    public static Result run(String uri, String password, Path caFile, int frames, Path png, double timeoutSeconds) {
         Path script = script();
         List<String> command = new ArrayList<>(List.of(PYTHON, script.toString(),
-                "--uri", "spice://" + server.getHostString() + ":" + server.getPort(),
+                "--uri", uri,
                 "--frames", Integer.toString(frames), "--timeout", Double.toString(timeoutSeconds)));
+        if (caFile != null) {
+            command.add("--ca-file");
+            command.add(caFile.toString());
+        }
         if (password != null) {
             command.add("--password");
             command.add(password);
