@@ -65,6 +65,10 @@ class QemuStreamIT {
     private static final int GTK_FRAMES = 20;
     private static final int KEY_A_SCANCODE = 0x1E;
     private static final int KEY_A_LINUX = 30;
+    private static final String DEVICE_ADDRESS = "pci/0000/02.0";
+    /** Header (version 1, type 8 = DEVICE_DISPLAY_INFO, 26 bytes), stream 0, display 1, address with its NUL. */
+    private static final String DEVICE_DISPLAY_INFO_HEX = "01000800 1a000000 00000000 01000000 0e000000 "
+            + java.util.HexFormat.of().formatHex((DEVICE_ADDRESS + "\0").getBytes(java.nio.charset.StandardCharsets.US_ASCII));
 
     @BeforeAll
     static void tools() {
@@ -131,6 +135,14 @@ class QemuStreamIT {
                             STEP);
                     await().atMost(STEP).until(() -> inputSink.sentEvents() >= 2);
                 }
+
+                // DEVICE_DISPLAY_INFO from the guest (raw bytes typed on its console, queued after whole messages)
+                // is kept per device (stream 0, display 1 of pci/0000/02.0).
+                guest.sendConsole("send " + DEVICE_DISPLAY_INFO_HEX);
+                guest.awaitConsole("AGENT sent 34", STEP);
+                await().atMost(STEP).until(() -> device.displayInfo() != null);
+                assertThat(device.displayInfo().deviceDisplayId()).isEqualTo(1);
+                assertThat(device.displayInfo().deviceAddress()).isEqualTo(DEVICE_ADDRESS);
 
                 // The guest closes and reopens its port: QMP shows both, the device resets twice and the stream
                 // restarts (new STREAM_CREATE at the client).

@@ -311,14 +311,9 @@ public final class QmpConnection implements AutoCloseable {
             handshakeTask.cancel(false);
             handshakeTask = null;
         }
-        for (Pending p : pending.values()) {
-            p.timeout().cancel(false);
-            p.future().completeExceptionally(new QmpException("Unavailable", name + ": QMP connection lost before '"
-                    + p.command() + "' was answered"));
-        }
-        pending.clear();
         if (wasReady) {
             log.info("{}: QMP connection to {} lost", name, socket);
+            // Listeners first, so that they can ignore the failures of their commands that follow.
             for (Listener l : listeners) {
                 try {
                     l.disconnected();
@@ -326,6 +321,13 @@ public final class QmpConnection implements AutoCloseable {
                     log.error("{}: QMP listener failed on disconnect", name, e);
                 }
             }
+        }
+        List<Pending> lost = List.copyOf(pending.values());
+        pending.clear();
+        for (Pending p : lost) {
+            p.timeout().cancel(false);
+            p.future().completeExceptionally(new QmpException("Unavailable", name + ": QMP connection lost before '"
+                    + p.command() + "' was answered"));
         }
         scheduleReconnect();
     }
