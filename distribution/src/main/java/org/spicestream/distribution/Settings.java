@@ -1,10 +1,12 @@
 package org.spicestream.distribution;
 
 import java.net.URI;
+import java.nio.file.Path;
 import java.time.Duration;
 import java.time.Instant;
 import java.util.List;
 import java.util.Optional;
+import java.util.Set;
 import org.spicestream.reds.SessionPolicy;
 
 /**
@@ -26,6 +28,7 @@ import org.spicestream.reds.SessionPolicy;
  * @param logLevel root log level
  * @param metrics where to serve /metrics, if anywhere
  * @param demoWarning why the demo runs without a password (logged at start), or null
+ * @param web browser (WebSocket, static files) and TLS options
  */
 public record Settings(
         HostPort listen,
@@ -43,10 +46,32 @@ public record Settings(
         int maxFrameBytes,
         LogLevel logLevel,
         Optional<HostPort> metrics,
-        String demoWarning) {
+        String demoWarning,
+        Web web) {
 
     public Settings {
         devices = List.copyOf(devices);
+    }
+
+    /**
+     * Browser and TLS options.
+     *
+     * @param webRoot directory served over HTTP on the SPICE port(s), or null
+     * @param tlsPort TLS port on the listen host, or 0 for none
+     * @param tlsCert PEM certificate chain (with tlsPort)
+     * @param tlsKey PEM PKCS#8 private key (with tlsPort)
+     * @param tlsCa PEM CA for client certificates, or null
+     * @param secureChannels channel types that must use TLS
+     * @param wsMaxFrameBytes largest WebSocket frame accepted from a client
+     * @param httpTimeout time to send a complete HTTP request (WebSocket handshake)
+     * @param wsAllowedOrigins allowed Origin values for WebSocket upgrades (empty: any)
+     */
+    public record Web(Path webRoot, int tlsPort, Path tlsCert, Path tlsKey, Path tlsCa, Set<Integer> secureChannels,
+            int wsMaxFrameBytes, Duration httpTimeout, List<String> wsAllowedOrigins) {
+        public Web {
+            secureChannels = Set.copyOf(secureChannels);
+            wsAllowedOrigins = List.copyOf(wsAllowedOrigins);
+        }
     }
 
     /** Root log levels {@code --log-level} accepts. */
@@ -62,6 +87,6 @@ public record Settings(
                 + demo + ", policy=" + sessionPolicy + ", sendQueueBytes=" + sendQueueBytes + ", sendQueueMessages="
                 + sendQueueMessages + ", maxClients=" + maxClientsPerChannel + ", maxSessions=" + maxSessions
                 + ", keyFrameWait=" + keyFrameWait + ", maxFrameBytes=" + maxFrameBytes + ", logLevel=" + logLevel
-                + ", metrics=" + metrics.map(HostPort::toString).orElse("off") + "}";
+                + ", metrics=" + metrics.map(HostPort::toString).orElse("off") + ", " + web + "}";
     }
 }

@@ -24,6 +24,7 @@ import java.util.regex.Matcher;
 import java.util.regex.Pattern;
 import org.spicestream.protocol.StreamLimits;
 import org.spicestream.reds.ServerConfig;
+import org.spicestream.reds.SpiceChannelType;
 import org.spicestream.reds.SessionPolicy;
 import picocli.CommandLine;
 import picocli.CommandLine.Command;
@@ -142,6 +143,44 @@ public final class SpiceStreamdCommand {
             description = "serve Prometheus metrics at http://HOST:PORT/metrics (off by default), e.g."
                     + " 127.0.0.1:9400")
     String metrics;
+
+    @Option(names = "--web-root", paramLabel = "DIR",
+            description = "serve this directory over HTTP on the SPICE port, e.g. /usr/share/spice-html5 (then open"
+                    + " http://HOST:PORT/spice_auto.html); WebSocket clients work without it")
+    Path webRoot;
+
+    @Option(names = "--tls-port", paramLabel = "PORT", defaultValue = "0",
+            description = "also listen for TLS on this port of the --listen host (needs --tls-cert and --tls-key)")
+    int tlsPort;
+
+    @Option(names = "--tls-cert", paramLabel = "FILE", description = "PEM certificate chain for --tls-port")
+    Path tlsCert;
+
+    @Option(names = "--tls-key", paramLabel = "FILE", description = "PEM private key (PKCS#8, unencrypted) for --tls-port")
+    Path tlsKey;
+
+    @Option(names = "--tls-ca", paramLabel = "FILE",
+            description = "PEM CA: TLS clients must present a certificate it signed")
+    Path tlsCa;
+
+    @Option(names = "--secure-channels", paramLabel = "LIST", defaultValue = "",
+            description = "channels that must use TLS: main,display,inputs,cursor or all; a plain link gets"
+                    + " NEED_SECURED (spice-gtk then moves to --tls-port)")
+    String secureChannels;
+
+    @Option(names = "--ws-max-frame-bytes", paramLabel = "BYTES",
+            defaultValue = "" + ServerConfig.DEFAULT_MAX_WEBSOCKET_FRAME_SIZE,
+            description = "largest WebSocket frame a client may send; suffixes k, M (default: ${DEFAULT-VALUE})")
+    String wsMaxFrameBytes;
+
+    // 5000 = ServerConfig.DEFAULT_HTTP_REQUEST_TIMEOUT (annotations need a constant)
+    @Option(names = "--http-timeout", paramLabel = "MS", defaultValue = "5000",
+            description = "time to send a complete HTTP request / WebSocket handshake (default: ${DEFAULT-VALUE})")
+    long httpTimeoutMs;
+
+    @Option(names = "--ws-allowed-origins", paramLabel = "LIST", split = ",",
+            description = "Origin values allowed to open a WebSocket, e.g. https://vm.example.org (default: any)")
+    List<String> wsAllowedOrigins = new ArrayList<>();
 
     @Option(names = "--config", paramLabel = "FILE", description = "read options from a properties file; the"
             + " command line wins")
@@ -300,7 +339,37 @@ public final class SpiceStreamdCommand {
         }
         return new Settings(listenAt, pw, expiry, noAuth, uris, runDemo, policy, queueBytes, sendQueueMessages,
                 maxClients, maxSessions, Duration.ofMillis(keyFrameWaitMs), (int) frameBytes, level, metricsAt,
-                demoWarning);
+                demoWarning, web(cl));
+    }
+
+    private Settings.Web web(CommandLine cl) {
+        if (webRoot != null && !Files.isDirectory(webRoot)) {
+            throw new ParameterException(cl, "--web-root " + webRoot + " is not a directory");
+        }
+        if (tlsPort < 0 || tlsPort > 65535) {
+            throw new ParameterException(cl, "--tls-port must be 1..65535");
+        }
+        if (tlsPort > 0 && (tlsCert == null || tlsKey == null)) {
+            throw new ParameterException(cl, "--tls-port needs --tls-cert FILE and --tls-key FILE");
+        }
+        if (tlsPort == 0 && (tlsCert != null || tlsKey != null || tlsCa != null)) {
+            throw new ParameterException(cl, "--tls-cert, --tls-key and --tls-ca need --tls-port");
+        }
+        Set<Integer> secure;
+        try {
+            secure = SpiceChannelType.parseList(secureChannels);
+        } catch (IllegalArgumentException e) {
+            throw new ParameterException(cl, "--secure-channels: " + e.getMessage());
+        }
+        if (!secure.isEmpty() && tlsPort == 0) {
+            throw new ParameterException(cl, "--secure-channels needs --tls-port");
+        }
+        long frame = size(cl, "--ws-max-frame-bytes", wsMaxFrameBytes, Integer.MAX_VALUE);
+        positive(cl, "--ws-max-frame-bytes", frame);
+        positive(cl, "--http-timeout", httpTimeoutMs);
+        List<String> origins = wsAllowedOrigins.stream().map(String::trim).filter(o -> !o.isEmpty()).toList();
+        return new Settings.Web(webRoot, tlsPort, tlsCert, tlsKey, tlsCa, secure, (int) frame,
+                Duration.ofMillis(httpTimeoutMs), origins);
     }
 
     private static HostPort hostPort(CommandLine cl, String option, String value) {

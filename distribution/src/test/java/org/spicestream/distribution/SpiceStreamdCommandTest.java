@@ -241,4 +241,33 @@ class SpiceStreamdCommandTest {
         err.getBuffer().setLength(0);
         assertThat(refused("--config", dir.resolve("none.properties").toString())).contains("does not exist");
     }
+
+    @Test
+    void browserAndTlsOptions() throws IOException {
+        Settings.Web none = ok().web();
+        assertThat(none.webRoot()).isNull();
+        assertThat(none.tlsPort()).isZero();
+        assertThat(none.secureChannels()).isEmpty();
+        assertThat(none.wsMaxFrameBytes()).isEqualTo(ServerConfig.DEFAULT_MAX_WEBSOCKET_FRAME_SIZE);
+        assertThat(none.httpTimeout()).isEqualTo(ServerConfig.DEFAULT_HTTP_REQUEST_TIMEOUT);
+        Path cert = Files.writeString(dir.resolve("c.pem"), "x");
+        Path key = Files.writeString(dir.resolve("k.pem"), "x");
+        Settings.Web w = ok("--web-root", dir.toString(), "--tls-port", "5901", "--tls-cert", cert.toString(),
+                "--tls-key", key.toString(), "--secure-channels", "main,display", "--ws-max-frame-bytes", "16k",
+                "--http-timeout", "2000", "--ws-allowed-origins", "http://a:5900,https://b").web();
+        assertThat(w.webRoot()).isEqualTo(dir);
+        assertThat(w.tlsPort()).isEqualTo(5901);
+        assertThat(w.secureChannels()).containsExactlyInAnyOrder(1, 2);
+        assertThat(w.wsMaxFrameBytes()).isEqualTo(16 * 1024);
+        assertThat(w.httpTimeout()).isEqualTo(Duration.ofSeconds(2));
+        assertThat(w.wsAllowedOrigins()).containsExactly("http://a:5900", "https://b");
+        assertThat(refused("--tls-port", "5901")).contains("--tls-cert");
+        err.getBuffer().setLength(0);
+        assertThat(refused("--secure-channels", "all")).contains("--tls-port");
+        err.getBuffer().setLength(0);
+        assertThat(refused("--web-root", dir.resolve("nope").toString())).contains("not a directory");
+        err.getBuffer().setLength(0);
+        assertThat(refused("--tls-port", "5901", "--tls-cert", cert.toString(), "--tls-key", key.toString(),
+                "--secure-channels", "bogus")).contains("unknown channel type");
+    }
 }

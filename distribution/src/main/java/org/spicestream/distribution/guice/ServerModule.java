@@ -5,7 +5,9 @@ import com.google.inject.Provides;
 import com.google.inject.Singleton;
 import io.netty.channel.EventLoopGroup;
 import org.spicestream.distribution.Settings;
+import java.net.InetSocketAddress;
 import org.spicestream.reds.ServerConfig;
+import org.spicestream.reds.TlsConfig;
 import org.spicestream.transport.socket.SocketEventLoops;
 
 /** The SPICE server side: its configuration and the one event loop group clients and devices share. */
@@ -27,6 +29,12 @@ public final class ServerModule extends AbstractModule {
                 .maxSessions(s.maxSessions());
         if (s.password() != null) {
             b.password(s.password()).passwordExpiry(s.passwordExpiry());
+        }
+        Settings.Web w = s.web();
+        b.webRoot(w.webRoot()).maxWebSocketFrameSize(w.wsMaxFrameBytes()).httpRequestTimeout(w.httpTimeout())
+                .webSocketAllowedOrigins(w.wsAllowedOrigins()).secureChannels(w.secureChannels());
+        if (w.tlsPort() > 0) {
+            b.tls(new TlsConfig(new InetSocketAddress(s.listen().host(), w.tlsPort()), w.tlsCert(), w.tlsKey(), w.tlsCa()));
         }
         return b.build();
     }
