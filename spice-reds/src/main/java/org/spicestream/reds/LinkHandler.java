@@ -246,7 +246,14 @@ final class LinkHandler extends ByteToMessageDecoder {
 
     @Override
     public void exceptionCaught(ChannelHandlerContext ctx, Throwable cause) {
-        LOG.info("link from {}: {}", ctx.channel().remoteAddress(), cause.toString());
+        Throwable c = cause instanceof io.netty.handler.codec.DecoderException && cause.getCause() != null
+                ? cause.getCause() : cause;
+        if (c instanceof SpiceProtocolException || c instanceof java.io.IOException) {
+            LOG.info("link from {}: {}", ctx.channel().remoteAddress(), cause.toString());
+        } else {
+            LOG.warn("link from {}: unexpected error", ctx.channel().remoteAddress(), c);
+            server.countInternalError();
+        }
         state = State.DONE;
         done();
         ctx.close();

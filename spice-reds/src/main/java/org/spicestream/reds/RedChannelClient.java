@@ -594,6 +594,7 @@ public final class RedChannelClient {
                 doDisconnect("I/O error: " + c.getMessage(), false);
             } else {
                 LOG.warn("{}: unexpected error", logContext, c);
+                server.countInternalError();
                 doDisconnect("internal error: " + c, true);
             }
         }

@@ -64,6 +64,7 @@ public final class SpiceServer implements AutoCloseable {
     private final ExecutorService keyExecutor;
     private final ChannelGroup allChannels = new DefaultChannelGroup("spice", GlobalEventExecutor.INSTANCE);
     private final AtomicInteger linking = new AtomicInteger();
+    private final java.util.concurrent.atomic.LongAdder internalErrors = new java.util.concurrent.atomic.LongAdder();
     private final SecureRandom random = new SecureRandom();
     private final Map<Integer, Session> sessions = new HashMap<>();
     private final WebSettings webSettings;
@@ -231,6 +232,18 @@ public final class SpiceServer implements AutoCloseable {
     }
 
     /** Number of connections that have not finished the link stage. */
+    /**
+     * Client connections closed because handling their input threw something other than a protocol violation
+     * or an I/O error: a bug, counted so that tests and metrics see it.
+     */
+    public long internalErrors() {
+        return internalErrors.sum();
+    }
+
+    void countInternalError() {
+        internalErrors.increment();
+    }
+
     public int linkingConnections() {
         return linking.get();
     }

@@ -16,7 +16,7 @@ class GuestParserFuzzTest {
 
     private static final StreamLimits LIMITS = StreamLimits.DEFAULT.withMaxDataSize(64 * 1024);
 
-    @FuzzTest(maxDuration = "30s")
+    @FuzzTest(maxDuration = "20s")
     void arbitraryBytes(FuzzedDataProvider in) {
         GuestStreamParser parser = new GuestStreamParser(LIMITS);
         parser.setQualityIndicatorAllowed(in.consumeBoolean());

@@ -1,0 +1,103 @@
+package org.spicestream.device;
+
+import io.netty.channel.EventLoopGroup;
+import io.netty.channel.MultiThreadIoEventLoopGroup;
+import io.netty.channel.local.LocalIoHandler;
+import java.util.EnumMap;
+import java.util.Map;
+import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.TimeUnit;
+import org.spicestream.reds.ServerConfig;
+import org.spicestream.reds.SessionPolicy;
+import org.spicestream.reds.SpiceChannelType;
+import org.spicestream.reds.SpiceServer;
+import org.spicestream.reds.testclient.SpiceTestClient;
+import org.spicestream.streamchannel.internal.DisplayMessages;
+
+/**
+ * One server with one stream device and live clients, shared by every input of a fuzz target (setting it up per
+ * input would leave no time for fuzzing). Clients that the server disconnected are linked again on demand.
+ */
+final class FuzzRig {
+
+    enum Target {
+        MAIN(SpiceChannelType.MAIN),
+        DISPLAY(SpiceChannelType.DISPLAY),
+        CURSOR(SpiceChannelType.CURSOR),
+        INPUTS(SpiceChannelType.INPUTS);
+
+        final int channelType;
+
+        Target(int channelType) {
+            this.channelType = channelType;
+        }
+    }
+
+    private static FuzzRig instance;
+
+    final EventLoopGroup group = new MultiThreadIoEventLoopGroup(1, LocalIoHandler.newFactory());
+    final LocalGuestTransport transport = new LocalGuestTransport(group, "fuzz");
+    final SpiceServer server = SpiceServer.start(ServerConfig.builder().listen("127.0.0.1", 0).ticketingDisabled(true)
+            .sessionPolicy(SessionPolicy.SHARE).maxSessions(64).build());
+    final StreamDevice device = new StreamDevice("fuzz-device", transport, server.channels(), server.mmTime(),
+            StreamDeviceConfig.DEFAULT.withLimits(StreamDeviceConfig.DEFAULT.limits().withMaxDataSize(64 * 1024)),
+            StreamDeviceListener.NONE);
+    private SpiceTestClient main;
+    private final Map<Target, SpiceTestClient> clients = new EnumMap<>(Target.class);
+
+    private FuzzRig() {
+        device.start();
+        onDevice(device::createChannels);
+    }
+
+    static synchronized FuzzRig get() {
+        if (instance == null) {
+            instance = new FuzzRig();
+            Runtime.getRuntime().addShutdownHook(new Thread(instance::close));
+        }
+        return instance;
+    }
+
+    void onDevice(Runnable task) {
+        CompletableFuture.runAsync(task, device.executor()).orTimeout(30, TimeUnit.SECONDS).join();
+    }
+
+    /** A linked client on {@code target}, linked again if the server closed the last one. */
+    synchronized SpiceTestClient client(Target target) {
+        if (main == null || !main.isOpen()) {
+            main = SpiceTestClient.connect(server.localAddress(), SpiceTestClient.options());
+            clients.values().forEach(SpiceTestClient::close);
+            clients.clear();
+        }
+        if (target == Target.MAIN) {
+            return main;
+        }
+        SpiceTestClient c = clients.get(target);
+        if (c == null || !c.isOpen()) {
+            c = target == Target.DISPLAY
+                    ? main.linkChannel(target.channelType, 0, DisplayMessages.CAP_STREAM_REPORT,
+                            DisplayMessages.CAP_MULTI_CODEC, 9, 10, 11)
+                    : main.linkChannel(target.channelType, 0);
+            clients.put(target, c);
+        }
+        return c;
+    }
+
+    /** Forgets what the clients received so far (the test client keeps everything otherwise). */
+    synchronized void drainClients() {
+        if (main != null) {
+            main.drain();
+        }
+        clients.values().forEach(SpiceTestClient::drain);
+    }
+
+    synchronized void close() {
+        clients.values().forEach(SpiceTestClient::close);
+        if (main != null) {
+            main.close();
+        }
+        device.close();
+        server.close();
+        group.shutdownGracefully(0, 1, TimeUnit.SECONDS);
+    }
+}
