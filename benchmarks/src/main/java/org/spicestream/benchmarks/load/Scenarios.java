@@ -1,0 +1,429 @@
+package org.spicestream.benchmarks.load;
+
+import java.io.IOException;
+import java.net.InetSocketAddress;
+import java.net.ServerSocket;
+import java.net.Socket;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.time.Duration;
+import java.time.Instant;
+import java.util.ArrayList;
+import java.util.Arrays;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Locale;
+import java.util.Map;
+import java.util.Set;
+import java.util.concurrent.TimeUnit;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+import org.spicestream.reds.ServerConfig;
+
+/**
+ * The load runner of docs/performance.md: runs every scenario of issue 7 against a fresh {@code spice-streamd}
+ * process (stopped with SIGTERM) and, alternating with it, against the raw relay, and writes {@code results.json}
+ * and {@code results.md}. The generator and the readers run in this JVM, so their {@link System#nanoTime()} stamps
+ * compare; the server and the relay are separate processes measured through /proc and jcmd.
+ *
+ * <pre>java -cp benchmarks/target/benchmarks.jar org.spicestream.benchmarks.load.Scenarios --out target/perf
+ *     [--server-jar distribution/target/spice-streamd.jar] [--warmup 3] [--duration 10] [--latency-duration 20]
+ *     [--only max-64k,fps60-1c,...] [--server-args "--send-queue-bytes 8M"] [--java /path/to/java]</pre>
+ */
+public final class Scenarios {
+
+    private static final Logger LOG = LoggerFactory.getLogger(Scenarios.class);
+
+    /** Default warm-up before each measurement (JIT of a fresh server). */
+    static final int DEFAULT_WARMUP_S = 3;
+    /** Default measurement length. */
+    static final int DEFAULT_DURATION_S = 10;
+    /** Default measurement length of the 1-client 60 fps latency case (the issue asks for 20 s). */
+    static final int DEFAULT_LATENCY_DURATION_S = 20;
+    /** The generator keeps sending this long after the measurement could have ended; it is closed before. */
+    static final Duration GENERATOR_SLACK = Duration.ofSeconds(120);
+    /** Longest wait for the server's port, the first frame at every client, or a process to exit after SIGTERM. */
+    static final Duration STARTUP_TIMEOUT = Duration.ofSeconds(30);
+    static final Duration STOP_TIMEOUT = Duration.ofSeconds(10);
+    /** Period of RSS samples during a measurement. */
+    static final long RSS_SAMPLE_MS = 250;
+    /** Poll period while waiting. */
+    static final long POLL_MS = 20;
+    /** 250 KiB, the frame of the 60 fps scenarios. */
+    static final int FRAME_250K = 250 * 1024;
+    static final int KIB = 1024;
+    static final int MIB = 1024 * 1024;
+    static final double MB = 1e6;
+    /** Rate of the slow client. */
+    static final double SLOW_FPS = 10;
+
+    /** One scenario of the issue. */
+    record Scenario(String name, String title, int frameSize, double fps, int clients, int slowClients,
+            boolean latencyCase, boolean relayBaseline, String target) {
+        boolean waitForStart() {
+            return clients > 0;
+        }
+    }
+
+    static final List<Scenario> ALL = List.of(
+            new Scenario("max-64k", "1 client, 64 KiB frames, max rate", 64 * KIB, 0, 1, 0, false, true,
+                    ">= 95 % of raw MB/s"),
+            new Scenario("max-256k", "1 client, 256 KiB frames, max rate", 256 * KIB, 0, 1, 0, false, true,
+                    ">= 95 % of raw MB/s"),
+            new Scenario("max-1m", "1 client, 1 MiB frames, max rate", MIB, 0, 1, 0, false, true,
+                    ">= 95 % of raw MB/s"),
+            new Scenario("fps60-1c", "1 client, 250 KiB at 60 fps", FRAME_250K, 60, 1, 0, true, true,
+                    "p50 <= 0.5 ms, p99 <= 2 ms, CPU/frame <= 2x raw"),
+            new Scenario("fps60-16c", "16 clients, 250 KiB at 60 fps", FRAME_250K, 60, 16, 0, false, true,
+                    "0 drops, p99 <= 5 ms, RSS <= 256 MB"),
+            new Scenario("fps60-64c", "64 clients, 250 KiB at 60 fps", FRAME_250K, 60, 64, 0, false, true,
+                    "report fps, drops, p99; no client starves another"),
+            new Scenario("slow-1of4", "1 slow client (10 fps) + 3 normal, 250 KiB at 60 fps", FRAME_250K, 60, 4, 1,
+                    false, false, "the 3 keep 60 fps and p99 <= 5 ms; slow one's drops counted; memory bounded"),
+            new Scenario("guest-max-no-client", "guest at max rate, no client, 256 KiB frames", 256 * KIB, 0, 0, 0,
+                    false, false, "reads pause at the bound; RSS flat"));
+
+    private final Path out;
+    private final Path serverJar;
+    private final String java;
+    private final Duration warmup;
+    private final Duration duration;
+    private final Duration latencyDuration;
+    private final List<String> serverArgs;
+
+    Scenarios(Path out, Path serverJar, String java, Duration warmup, Duration duration, Duration latencyDuration,
+            List<String> serverArgs) {
+        this.out = out;
+        this.serverJar = serverJar;
+        this.java = java;
+        this.warmup = warmup;
+        this.duration = duration;
+        this.latencyDuration = latencyDuration;
+        this.serverArgs = serverArgs;
+    }
+
+    public static void main(String[] args) throws Exception {
+        Path out = Path.of("target/perf");
+        Path serverJar = Path.of("distribution/target/spice-streamd.jar");
+        String java = Path.of(System.getProperty("java.home"), "bin", "java").toString();
+        int warmup = DEFAULT_WARMUP_S;
+        int duration = DEFAULT_DURATION_S;
+        int latencyDuration = DEFAULT_LATENCY_DURATION_S;
+        Set<String> only = null;
+        List<String> serverArgs = List.of();
+        for (int i = 0; i < args.length; i++) {
+            String v = i + 1 < args.length ? args[i + 1] : null;
+            switch (args[i]) {
+                case "--out" -> out = Path.of(v);
+                case "--server-jar" -> serverJar = Path.of(v);
+                case "--java" -> java = v;
+                case "--warmup" -> warmup = Integer.parseInt(v);
+                case "--duration" -> duration = Integer.parseInt(v);
+                case "--latency-duration" -> latencyDuration = Integer.parseInt(v);
+                case "--only" -> only = Set.of(v.split(","));
+                case "--server-args" -> serverArgs = v.isBlank() ? List.of() : Arrays.asList(v.trim().split("\\s+"));
+                default -> throw new IllegalArgumentException("unknown option " + args[i]
+                        + " (--out --server-jar --java --warmup --duration --latency-duration --only --server-args)");
+            }
+            i++;
+        }
+        if (!Files.isRegularFile(serverJar)) {
+            throw new IllegalArgumentException(serverJar + " not found: mvn -q -pl distribution -am package -DskipTests");
+        }
+        Files.createDirectories(out.resolve("logs"));
+        Scenarios s = new Scenarios(out, serverJar, java, Duration.ofSeconds(warmup), Duration.ofSeconds(duration),
+                Duration.ofSeconds(latencyDuration), serverArgs);
+        List<Scenario> selected = new ArrayList<>();
+        for (Scenario sc : ALL) {
+            if (only == null || only.contains(sc.name())) {
+                selected.add(sc);
+            }
+        }
+        Path report = s.runAll(selected);
+        System.out.println(report); // the one line a user of the runner needs
+    }
+
+    Path runAll(List<Scenario> scenarios) throws Exception {
+        Map<String, Object> root = new LinkedHashMap<>();
+        root.put("started", Instant.now().toString());
+        root.put("cpus", Runtime.getRuntime().availableProcessors());
+        root.put("loadavg_before", loadAverage());
+        root.put("java", System.getProperty("java.version"));
+        root.put("warmup_s", warmup.toSeconds());
+        root.put("duration_s", duration.toSeconds());
+        root.put("server_args", String.join(" ", serverArgs));
+        List<Object> results = new ArrayList<>();
+        for (Scenario sc : scenarios) {
+            Map<String, Object> server = runCase(sc, false);
+            Map<String, Object> relay = sc.relayBaseline() ? runCase(sc, true) : null;
+            Map<String, Object> r = new LinkedHashMap<>();
+            r.put("scenario", sc.name());
+            r.put("title", sc.title());
+            r.put("target", sc.target());
+            r.put("server", server);
+            r.put("relay", relay);
+            if (relay != null) {
+                r.put("mbps_ratio", ratio(server.get("client_mbps"), relay.get("client_mbps")));
+                r.put("cpu_per_frame_ratio", ratio(server.get("cpu_us_per_frame"), relay.get("cpu_us_per_frame")));
+            }
+            results.add(r);
+        }
+        root.put("loadavg_after", loadAverage());
+        root.put("results", results);
+        Files.writeString(out.resolve("results.json"), Json.write(root), StandardCharsets.UTF_8);
+        Path md = out.resolve("results.md");
+        Files.writeString(md, Markdown.render(root, results), StandardCharsets.UTF_8);
+        return md;
+    }
+
+    private static Double ratio(Object a, Object b) {
+        if (a instanceof Number x && b instanceof Number y && y.doubleValue() > 0) {
+            return x.doubleValue() / y.doubleValue();
+        }
+        return null;
+    }
+
+    static String loadAverage() {
+        try {
+            return Files.readString(Path.of("/proc/loadavg")).trim();
+        } catch (IOException e) {
+            return "unknown";
+        }
+    }
+
+    /** One scenario against the server (relay = false) or the raw relay, in fresh processes. */
+    Map<String, Object> runCase(Scenario sc, boolean relay) throws Exception {
+        String label = sc.name() + (relay ? "-relay" : "-server");
+        LOG.info("case {}", label);
+        Duration measure = sc.latencyCase() ? latencyDuration : duration;
+        Path dir = Files.createTempDirectory("spice-perf-");
+        Path socket = dir.resolve("guest.sock");
+        int port = freePort();
+        GuestLoadGenerator gen = GuestLoadGenerator.start(new GuestLoadGenerator.Options(socket, sc.frameSize(),
+                sc.fps(), warmup.plus(measure).plus(GENERATOR_SLACK), relay || sc.waitForStart()));
+        Process process = null;
+        SpiceLoadClient clients = null;
+        GuestStreamReader readers = null;
+        Map<String, Object> r = new LinkedHashMap<>();
+        r.put("impl", relay ? "raw relay" : "spice-streamd");
+        try {
+            List<String> cmd = new ArrayList<>();
+            cmd.add(java);
+            if (relay) {
+                cmd.addAll(List.of("-cp", System.getProperty("java.class.path"), RawRelay.class.getName(),
+                        socket.toString(), Integer.toString(port), Integer.toString(Math.max(1, sc.clients()))));
+            } else {
+                int max = Math.max(ServerConfig.DEFAULT_MAX_CLIENTS_PER_CHANNEL, sc.clients());
+                cmd.addAll(List.of("-jar", serverJar.toString(), "--listen", "127.0.0.1:" + port,
+                        "--disable-ticketing", "--device", "unix:" + socket, "--session-policy", "share",
+                        "--max-clients", Integer.toString(max), "--max-sessions", Integer.toString(max),
+                        "--log-level", "warn"));
+                cmd.addAll(serverArgs);
+            }
+            r.put("command", String.join(" ", cmd));
+            process = new ProcessBuilder(cmd).redirectErrorStream(true)
+                    .redirectOutput(out.resolve("logs").resolve(label + ".log").toFile()).start();
+            long pid = process.pid();
+            InetSocketAddress address = new InetSocketAddress("127.0.0.1", port);
+            List<FrameStats> stats;
+            if (relay) {
+                readers = connectWithRetry(address, Math.max(1, sc.clients()));
+                stats = readers.stats();
+            } else {
+                awaitPort(address, process);
+                if (sc.clients() > 0) {
+                    clients = SpiceLoadClient.connect(new SpiceLoadClient.Options(address, sc.clients(),
+                            sc.slowClients(), SLOW_FPS, true));
+                    stats = clients.stats();
+                } else {
+                    stats = List.of();
+                }
+            }
+            awaitFirstFrames(gen, stats, process);
+            Thread.sleep(warmup.toMillis());
+
+            for (FrameStats s : stats) {
+                s.reset();
+            }
+            long cpu0 = ProcessProbe.cpuNanos(pid);
+            long frames0 = gen.framesSent();
+            long bytes0 = gen.bytesSent();
+            long rssStart = ProcessProbe.rssBytes(pid);
+            long rssMax = rssStart;
+            long t0 = System.nanoTime();
+            long end = t0 + measure.toNanos();
+            while (System.nanoTime() - end < 0) {
+                Thread.sleep(Math.min(RSS_SAMPLE_MS, Math.max(1, TimeUnit.NANOSECONDS.toMillis(end - System.nanoTime()))));
+                rssMax = Math.max(rssMax, ProcessProbe.rssBytes(pid));
+            }
+            long t1 = System.nanoTime();
+            long cpu1 = ProcessProbe.cpuNanos(pid);
+            long frames1 = gen.framesSent();
+            long bytes1 = gen.bytesSent();
+            long rssEnd = ProcessProbe.rssBytes(pid);
+            List<FrameStats.Snapshot> snaps = new ArrayList<>();
+            for (FrameStats s : stats) {
+                snaps.add(s.snapshot());
+            }
+            double seconds = (t1 - t0) / 1e9;
+            long guestFrames = frames1 - frames0;
+            r.put("seconds", seconds);
+            r.put("guest_fps", guestFrames / seconds);
+            r.put("guest_mbps", (bytes1 - bytes0) / MB / seconds);
+            r.put("cpu_percent", 100.0 * (cpu1 - cpu0) / (t1 - t0));
+            r.put("cpu_us_per_frame", guestFrames > 0 ? (cpu1 - cpu0) / 1e3 / guestFrames : null);
+            r.put("rss_start_mb", rssStart / MB);
+            r.put("rss_max_mb", rssMax / MB);
+            r.put("rss_end_mb", rssEnd / MB);
+            summarize(r, snaps, sc.slowClients(), seconds);
+            if (clients != null && clients.firstFailure() != null) {
+                r.put("client_failure", clients.firstFailure().toString());
+            }
+            r.put("heap_after_gc_mb", ProcessProbe.heapAfterGcBytes(pid) / MB);
+        } finally {
+            closeQuietly(clients);
+            closeQuietly(readers);
+            closeQuietly(gen);
+            if (process != null) {
+                r.put("exit_code", stop(process));
+            }
+            Files.deleteIfExists(socket);
+            Files.deleteIfExists(dir);
+        }
+        LOG.info("{}: {}", label, r);
+        return r;
+    }
+
+    /** Client figures: all normal clients together, slow clients apart. */
+    static void summarize(Map<String, Object> r, List<FrameStats.Snapshot> snaps, int slow, double seconds) {
+        LatencyHistogram normal = new LatencyHistogram();
+        LatencyHistogram slowHist = new LatencyHistogram();
+        long bytes = 0;
+        double minFps = Double.MAX_VALUE;
+        double maxFps = 0;
+        double sumFps = 0;
+        int n = 0;
+        List<Long> missing = new ArrayList<>();
+        List<Long> slowMissing = new ArrayList<>();
+        List<Double> slowFps = new ArrayList<>();
+        for (int i = 0; i < snaps.size(); i++) {
+            FrameStats.Snapshot s = snaps.get(i);
+            double fps = s.frames() / seconds;
+            if (i < slow) {
+                slowHist.add(s.latency());
+                slowMissing.add(s.missing());
+                slowFps.add(fps);
+                continue;
+            }
+            normal.add(s.latency());
+            bytes += s.bytes();
+            minFps = Math.min(minFps, fps);
+            maxFps = Math.max(maxFps, fps);
+            sumFps += fps;
+            n++;
+            missing.add(s.missing());
+        }
+        r.put("clients", n);
+        if (n == 0) {
+            return;
+        }
+        r.put("client_fps_mean", sumFps / n);
+        r.put("client_fps_min", minFps);
+        r.put("client_fps_max", maxFps);
+        r.put("client_mbps", bytes / MB / seconds);
+        r.put("client_mbps_each", bytes / MB / seconds / n);
+        putLatency(r, "latency", normal);
+        r.put("dropped_per_client", missing);
+        r.put("dropped_total", missing.stream().mapToLong(Long::longValue).sum());
+        if (slow > 0) {
+            r.put("slow_fps", slowFps);
+            r.put("slow_dropped", slowMissing);
+            putLatency(r, "slow_latency", slowHist);
+        }
+    }
+
+    private static void putLatency(Map<String, Object> r, String prefix, LatencyHistogram h) {
+        r.put(prefix + "_frames", h.count());
+        r.put(prefix + "_p50_ms", h.percentile(50) / 1e6);
+        r.put(prefix + "_p90_ms", h.percentile(90) / 1e6);
+        r.put(prefix + "_p99_ms", h.percentile(99) / 1e6);
+        r.put(prefix + "_max_ms", h.max() / 1e6);
+    }
+
+    private static GuestStreamReader connectWithRetry(InetSocketAddress address, int n) throws Exception {
+        long deadline = System.nanoTime() + STARTUP_TIMEOUT.toNanos();
+        while (true) {
+            try {
+                return GuestStreamReader.connect(address, n);
+            } catch (IOException e) {
+                if (System.nanoTime() - deadline > 0) {
+                    throw e;
+                }
+                Thread.sleep(POLL_MS);
+            }
+        }
+    }
+
+    private static void awaitPort(InetSocketAddress address, Process p) throws Exception {
+        long deadline = System.nanoTime() + STARTUP_TIMEOUT.toNanos();
+        while (true) {
+            try (Socket s = new Socket()) {
+                s.connect(address);
+                return;
+            } catch (IOException e) {
+                if (!p.isAlive() || System.nanoTime() - deadline > 0) {
+                    throw new IOException("server not listening on " + address + " (alive: " + p.isAlive() + ")", e);
+                }
+                Thread.sleep(POLL_MS);
+            }
+        }
+    }
+
+    private static void awaitFirstFrames(GuestLoadGenerator gen, List<FrameStats> stats, Process p) throws Exception {
+        long deadline = System.nanoTime() + STARTUP_TIMEOUT.toNanos();
+        while (true) {
+            boolean all = gen.framesSent() > 0;
+            for (FrameStats s : stats) {
+                all &= s.lastSequence() >= 0;
+            }
+            if (all) {
+                return;
+            }
+            if (!p.isAlive() || System.nanoTime() - deadline > 0) {
+                throw new IOException("no frames within " + STARTUP_TIMEOUT + " (process alive: " + p.isAlive() + ")");
+            }
+            Thread.sleep(POLL_MS);
+        }
+    }
+
+    /** SIGTERM (Process.destroy on Linux), then the exit code; SIGKILL after {@link #STOP_TIMEOUT}. */
+    private static int stop(Process p) throws InterruptedException {
+        p.destroy();
+        if (!p.waitFor(STOP_TIMEOUT.toMillis(), TimeUnit.MILLISECONDS)) {
+            p.destroyForcibly();
+            p.waitFor();
+        }
+        return p.exitValue();
+    }
+
+    private static int freePort() throws IOException {
+        try (ServerSocket s = new ServerSocket(0)) {
+            return s.getLocalPort();
+        }
+    }
+
+    private static void closeQuietly(AutoCloseable c) {
+        if (c != null) {
+            try {
+                c.close();
+            } catch (Exception e) {
+                LOG.debug("close failed: {}", e.toString());
+            }
+        }
+    }
+
+    static String fmt(Object v, String pattern) {
+        return v instanceof Number n ? String.format(Locale.ROOT, pattern, n.doubleValue()) : "–";
+    }
+}
