@@ -23,6 +23,9 @@ parser.add_argument("--ca-file", default=None, help="PEM CA file for TLS channel
 # With N > 1, wait until N display channels each showed --frames frames (multi-monitor); per-display counts are
 # reported as display_<id>_* keys either way.
 parser.add_argument("--displays", type=int, default=1)
+# With S > 0: count the frames shown during S seconds from the first one (window_invalidates), then save the
+# picture and finish; --frames is ignored.
+parser.add_argument("--duration", type=float, default=0)
 args = parser.parse_args()
 
 state = {
@@ -93,8 +96,23 @@ def on_primary_destroy(channel):
         primary["ptr"] = 0
 
 
+def end_window():
+    state["window_invalidates"] = state["invalidates"] - window["start"]
+    save_png()
+    finish()
+    return False
+
+
+window = {"start": -1}
+
+
 def on_invalidate(channel, x, y, w, h):
     state["invalidates"] += 1
+    if args.duration > 0:
+        if window["start"] < 0:
+            window["start"] = state["invalidates"]
+            GLib.timeout_add(int(args.duration * 1000), end_window)
+        return
     per_display[channel_id(channel)] = display_count(channel, "invalidates")
     if args.displays > 1:
         done = len([n for n in per_display.values() if n >= args.frames]) >= args.displays

@@ -58,6 +58,16 @@ public final class SpiceGtkProbe {
     }
 
     /** Connects to {@code server}, waits for {@code frames} shown frames, saves the picture to {@code png}. */
+    /**
+     * Counts the frames spice-gtk shows during {@code seconds} from the first one ({@code window_invalidates}),
+     * then saves the picture to {@code png}.
+     */
+    public static Result runFor(InetSocketAddress server, double seconds, Path png) {
+        return runWith(List.of("--uri", "spice://" + server.getHostString() + ":" + server.getPort(),
+                "--duration", Double.toString(seconds), "--png", png.toString(),
+                "--timeout", Double.toString(seconds + 30)), seconds + 30);
+    }
+
     public static Result run(InetSocketAddress server, String password, int frames, Path png, double timeoutSeconds) {
         return run("spice://" + server.getHostString() + ":" + server.getPort(), password, null, frames, png, timeoutSeconds);
     }
@@ -67,9 +77,7 @@ public final class SpiceGtkProbe {
      * {@code caFile} for TLS channels (null: not set), otherwise as {@link #run(InetSocketAddress, String, int, Path, double)}.
      */
     public static Result run(String uri, String password, Path caFile, int frames, Path png, double timeoutSeconds) {
-        Path script = script();
-        List<String> command = new ArrayList<>(List.of(PYTHON, script.toString(),
-                "--uri", uri,
+        List<String> command = new ArrayList<>(List.of("--uri", uri,
                 "--frames", Integer.toString(frames), "--timeout", Double.toString(timeoutSeconds)));
         if (caFile != null) {
             command.add("--ca-file");
@@ -83,6 +91,12 @@ public final class SpiceGtkProbe {
             command.add("--png");
             command.add(png.toString());
         }
+        return runWith(command, timeoutSeconds);
+    }
+
+    private static Result runWith(List<String> arguments, double timeoutSeconds) {
+        List<String> command = new ArrayList<>(List.of(PYTHON, script().toString()));
+        command.addAll(arguments);
         try {
             Process p = new ProcessBuilder(command).redirectErrorStream(true).start();
             String output;

@@ -6,7 +6,9 @@ import static org.awaitility.Awaitility.await;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.Duration;
+import java.util.List;
 import java.util.Map;
+import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 import org.junit.jupiter.params.ParameterizedTest;
 import org.junit.jupiter.params.provider.EnumSource;
@@ -18,7 +20,12 @@ import org.spicestream.it.media.MediaSpec;
 import org.spicestream.it.media.RgbImage;
 import org.spicestream.it.media.TestMedia;
 import org.spicestream.it.media.VideoCodec;
+import org.spicestream.reds.ServerConfig;
 import org.spicestream.reds.SessionPolicy;
+import org.spicestream.reds.SpiceChannelType;
+import org.spicestream.reds.testclient.SpiceTestClient;
+import org.spicestream.streamchannel.StreamChannel;
+import org.spicestream.streamchannel.internal.DisplayMessages;
 import org.spicestream.testsupport.ExternalTools;
 
 /**
@@ -65,6 +72,93 @@ class SpiceGtkStreamIT {
                 assertThat(best).as("PSNR of the shown picture against the closest guest frame").isGreaterThan(MIN_PSNR_DB);
                 assertThat(seen.number("cursor_sets")).as("the guest's cursor shape reached the client")
                         .isGreaterThanOrEqualTo(1);
+            }
+        }
+    }
+
+    static double bestPsnr(Path png, EncodedStream stream) {
+        RgbImage shown = RgbImage.read(png);
+        double best = 0;
+        for (int i = 0; i < stream.frameCount(); i++) {
+            best = Math.max(best, TestMedia.psnr(shown, stream.decodedFrame(i)));
+        }
+        return best;
+    }
+
+    @Test
+    void mjpegAt30FpsFor10SecondsIsShownFrameByFrame(@TempDir Path dir) throws Exception {
+        ExternalTools.require("ffmpeg", "ffmpeg");
+        SpiceGtkProbe.requireSpiceGtk();
+        EncodedStream stream = TestMedia.mjpeg(320, 240, 60);
+        try (StreamRelay relay = new StreamRelay(SessionPolicy.REPLACE)) {
+            await().atMost(Duration.ofSeconds(10)).until(() -> Files.exists(relay.socket));
+            try (TestGuestAgent guest = new TestGuestAgent(relay.socket, Map.of(VideoCodec.MJPEG, stream), 30).open()) {
+                Path png = dir.resolve("shown.png");
+                SpiceGtkProbe.Result seen = SpiceGtkProbe.runFor(relay.server.localAddress(), 10, png);
+                LOG.info("MJPEG 30 fps, 10 s: spice-gtk showed {} frames (guest sent {} in all), PSNR {} dB",
+                        seen.number("window_invalidates"), guest.framesSent(), String.format("%.1f",
+                                bestPsnr(png, stream)));
+                assertThat(seen.string("error")).as(seen.output()).isEmpty();
+                assertThat(seen.number("primary_width")).isEqualTo(320);
+                assertThat(seen.number("window_invalidates")).as("≥ 90 % of 300 frames")
+                        .isGreaterThanOrEqualTo(270);
+                assertThat(bestPsnr(png, stream)).isGreaterThan(30);
+            }
+        }
+    }
+
+    @Test
+    void anH264ClientJoiningMidStreamShowsAPictureFromTheNextIdr(@TempDir Path dir) throws Exception {
+        ExternalTools.require("ffmpeg", "ffmpeg");
+        SpiceGtkProbe.requireSpiceGtk();
+        EncodedStream stream = TestMedia.get(MediaSpec.of(VideoCodec.H264, 320, 240, 90).withGop(30));
+        try (StreamRelay relay = new StreamRelay(SessionPolicy.SHARE, b -> b)) {
+            await().atMost(Duration.ofSeconds(10)).until(() -> Files.exists(relay.socket));
+            try (TestGuestAgent guest = new TestGuestAgent(relay.socket, Map.of(VideoCodec.H264, stream), 30).open();
+                    SpiceTestClient main = SpiceTestClient.connect(relay.server.localAddress(),
+                            SpiceTestClient.options());
+                    SpiceTestClient first = main.linkChannel(SpiceChannelType.DISPLAY, 0,
+                            DisplayMessages.CAP_STREAM_REPORT, 9, 11)) {
+                first.next(DisplayMessages.MSG_STREAM_DATA);
+                await().until(() -> guest.framesSent() > 40); // mid-GOP: frame 40 of a 30-frame GOP
+                Path png = dir.resolve("joined.png");
+                SpiceGtkProbe.Result seen = SpiceGtkProbe.run(relay.server.localAddress(), null, 10, png, 40);
+                double psnr = bestPsnr(png, stream);
+                LOG.info("H.264 mid-stream join: spice-gtk showed {} frames, PSNR {} dB, guest formats {}",
+                        seen.number("invalidates"), String.format("%.1f", psnr), guest.formats());
+                assertThat(seen.string("error")).as(seen.output()).isEmpty();
+                assertThat(psnr).as("a correct picture, decoded from an IDR on").isGreaterThan(MIN_PSNR_DB);
+                assertThat(guest.formats()).as("the join needed no restart").hasSize(1);
+            }
+        }
+    }
+
+    @Test
+    void aJavaClientThatStopsReadingDoesNotSlowSpiceGtk(@TempDir Path dir) throws Exception {
+        ExternalTools.require("ffmpeg", "ffmpeg");
+        SpiceGtkProbe.requireSpiceGtk();
+        EncodedStream stream = TestMedia.mjpeg(320, 240, 60);
+        long queueBound = 2L * 1024 * 1024;
+        try (StreamRelay relay = new StreamRelay(SessionPolicy.SHARE, b -> b.sendQueueMaxBytes(queueBound))) {
+            await().atMost(Duration.ofSeconds(10)).until(() -> Files.exists(relay.socket));
+            try (TestGuestAgent guest = new TestGuestAgent(relay.socket, Map.of(VideoCodec.MJPEG, stream), 30).open();
+                    SpiceTestClient main = SpiceTestClient.connect(relay.server.localAddress(),
+                            SpiceTestClient.options());
+                    SpiceTestClient stalled = main.linkChannel(SpiceChannelType.DISPLAY, 0)) {
+                stalled.next(DisplayMessages.MSG_STREAM_CREATE);
+                stalled.setAutoAck(false); // from here on it never acknowledges: the server must queue, then drop
+                Path png = dir.resolve("shown.png");
+                SpiceGtkProbe.Result seen = SpiceGtkProbe.runFor(relay.server.localAddress(), 10, png);
+                List<StreamChannel.ClientStats> stats = new java.util.concurrent.CopyOnWriteArrayList<>();
+                relay.onDevice(() -> stats.addAll(relay.device.streamChannel().clientStats()));
+                LOG.info("stalled Java client + spice-gtk: spice-gtk showed {} frames in 10 s; clients {}",
+                        seen.number("window_invalidates"), stats);
+                assertThat(seen.string("error")).as(seen.output()).isEmpty();
+                assertThat(seen.number("window_invalidates")).as("≥ 90 % of 300 frames")
+                        .isGreaterThanOrEqualTo(270);
+                assertThat(stats).allSatisfy(s -> assertThat(s.queuedBytes()).isLessThanOrEqualTo(queueBound));
+                assertThat(stats).anySatisfy(s -> assertThat(s.framesDropped()).isPositive());
+                assertThat(bestPsnr(png, stream)).isGreaterThan(30);
             }
         }
     }
