@@ -11,7 +11,7 @@ import org.spicestream.device.spi.TransportContext;
 import org.spicestream.device.spi.Transports;
 import org.spicestream.reds.SpiceServer;
 
-/** Creates a stream device for a device URI with the transport its scheme names. */
+/** Creates the transport for a device URI (by its scheme) and the stream device over it. */
 public final class DeviceFactory {
 
     private final Transports transports;
@@ -26,13 +26,27 @@ public final class DeviceFactory {
     }
 
     /**
-     * A device (not started) whose channels register with {@code server}.
+     * The transport (not started) of the scheme {@code uri} names.
+     *
+     * @throws IllegalArgumentException when no transport serves the URI, or it is malformed for its scheme
+     */
+    public GuestTransport createTransport(String name, URI uri) {
+        return transports.create(uri, TransportContext.of(group, name));
+    }
+
+    /** A device (not started) over {@code transport} whose channels register with {@code server}. */
+    public StreamDevice create(String name, GuestTransport transport, SpiceServer server,
+            StreamDeviceListener listener) {
+        return new StreamDevice(name, transport, server.channels(), server.mmTime(), config, listener);
+    }
+
+    /**
+     * A device (not started) over a new transport for {@code uri}.
      *
      * @throws IllegalArgumentException when no transport serves the URI, or it is malformed for its scheme
      */
     public StreamDevice create(String name, URI uri, SpiceServer server, StreamDeviceListener listener) {
-        GuestTransport transport = transports.create(uri, TransportContext.of(group, name));
-        return new StreamDevice(name, transport, server.channels(), server.mmTime(), config, listener);
+        return create(name, createTransport(name, uri), server, listener);
     }
 
     public Transports transports() {

@@ -18,7 +18,10 @@ import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 import org.spicestream.device.StreamDevice;
 import org.spicestream.device.StreamDeviceListener;
+import org.spicestream.device.spi.GuestTransport;
 import org.spicestream.distribution.demo.DemoGuest;
+import org.spicestream.distribution.input.DisplaySizeFollower;
+import org.spicestream.distribution.input.GuestInput;
 import org.spicestream.distribution.metrics.MetricsEndpoint;
 import org.spicestream.distribution.metrics.StreamdMetrics;
 import org.spicestream.protocol.DeviceDisplayInfo;
@@ -43,8 +46,11 @@ public final class SpiceStreamd implements AutoCloseable {
     private final EventLoopGroup group;
     private final DeviceFactory deviceFactory;
     private final StreamdMetrics metrics;
+    private final GuestTransports transports;
+    private final GuestInput input;
 
     private final List<StreamDevice> devices = new ArrayList<>();
+    private final List<DisplaySizeFollower> followers = new ArrayList<>();
     private SpiceServer server;
     private MetricsEndpoint metricsEndpoint;
     private DemoGuest demoGuest;
@@ -53,8 +59,10 @@ public final class SpiceStreamd implements AutoCloseable {
 
     @Inject
     SpiceStreamd(Settings settings, ServerConfig serverConfig, EventLoopGroup group, DeviceFactory deviceFactory,
-            StreamdMetrics metrics) {
+            StreamdMetrics metrics, GuestTransports transports, GuestInput input) {
         this.settings = settings;
+        this.transports = transports;
+        this.input = input;
         this.serverConfig = serverConfig;
         this.group = group;
         this.deviceFactory = deviceFactory;
@@ -74,9 +82,8 @@ public final class SpiceStreamd implements AutoCloseable {
             server = SpiceServer.start(serverConfig, group);
             metrics.bindServer(server);
 
-            int n = 0;
-            for (URI uri : settings.devices()) {
-                startDevice("stream" + n++, uri);
+            for (GuestTransports.Entry e : transports.entries()) {
+                startDevice(e.name(), e.uri(), e.transport());
             }
             if (settings.demo()) {
                 startDemo();
@@ -92,8 +99,8 @@ public final class SpiceStreamd implements AutoCloseable {
         }
     }
 
-    private StreamDevice startDevice(String name, URI uri) {
-        StreamDevice device = deviceFactory.create(name, uri, server, new DeviceEvents());
+    private StreamDevice startDevice(String name, URI uri, GuestTransport transport) {
+        StreamDevice device = deviceFactory.create(name, transport, server, new DeviceEvents());
         devices.add(device);
         // channels now, so clients see the display before the guest opens its port
         var created = device.executor().submit(device::createChannels);
@@ -105,6 +112,7 @@ public final class SpiceStreamd implements AutoCloseable {
         }
         device.start();
         metrics.bindDevice(device, uri);
+        input.qmp().ifPresent(sink -> followers.add(DisplaySizeFollower.follow(device, sink)));
         LOG.info("{}: device {}", name, uri);
         return device;
     }
@@ -117,7 +125,8 @@ public final class SpiceStreamd implements AutoCloseable {
             throw new UncheckedIOException("cannot create a directory for the demo socket", e);
         }
         Path socket = demoDir.resolve("guest-" + ProcessHandle.current().pid() + ".sock");
-        startDevice(DEMO_DEVICE, URI.create("unix:" + socket.toUri().getRawPath() + "?listen"));
+        URI uri = URI.create("unix:" + socket.toUri().getRawPath() + "?listen");
+        startDevice(DEMO_DEVICE, uri, deviceFactory.createTransport(DEMO_DEVICE, uri));
         demoGuest = new DemoGuest(UnixDomainSocketAddress.of(socket), DemoGuest.Options.DEFAULT);
         demoGuest.start();
     }
@@ -140,6 +149,11 @@ public final class SpiceStreamd implements AutoCloseable {
         return Optional.ofNullable(demoGuest);
     }
 
+    /** Where SPICE clients' keyboard and mouse go. */
+    public GuestInput input() {
+        return input;
+    }
+
     /**
      * Stops in order: the demo guest and metrics endpoint, then the server (clients get DISCONNECTING), then the
      * devices, then the event loops. Idempotent.
@@ -153,10 +167,14 @@ public final class SpiceStreamd implements AutoCloseable {
         LOG.info("shutting down");
         closeQuietly("demo guest", demoGuest);
         closeQuietly("metrics endpoint", metricsEndpoint);
+        followers.forEach(DisplaySizeFollower::close);
         closeQuietly("SPICE server", server);
         for (StreamDevice d : devices) {
             closeQuietly(d.name(), d);
         }
+        // transports no device took over (a start that failed half-way)
+        List<String> started = devices.stream().map(StreamDevice::name).toList();
+        GuestTransports.closeAll(transports.entries().stream().filter(e -> !started.contains(e.name())).toList());
         group.shutdownGracefully(0, EVENT_LOOP_SHUTDOWN_TIMEOUT.toMillis(), TimeUnit.MILLISECONDS)
                 .awaitUninterruptibly(EVENT_LOOP_SHUTDOWN_TIMEOUT.toMillis() * 2);
         if (demoDir != null) {

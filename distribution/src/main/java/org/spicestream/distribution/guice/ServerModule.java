@@ -6,11 +6,15 @@ import com.google.inject.Singleton;
 import io.netty.channel.EventLoopGroup;
 import org.spicestream.distribution.Settings;
 import java.net.InetSocketAddress;
+import org.spicestream.reds.InputSink;
 import org.spicestream.reds.ServerConfig;
 import org.spicestream.reds.TlsConfig;
 import org.spicestream.transport.socket.SocketEventLoops;
 
-/** The SPICE server side: its configuration and the one event loop group clients and devices share. */
+/**
+ * The SPICE server side: its configuration (with the {@link InputSink} of {@link InputModule}) and the one event
+ * loop group clients and devices share.
+ */
 public final class ServerModule extends AbstractModule {
 
     /** Smallest number of event loops (one for clients, one for guests, at least). */
@@ -18,7 +22,7 @@ public final class ServerModule extends AbstractModule {
 
     @Provides
     @Singleton
-    ServerConfig serverConfig(Settings s) {
+    ServerConfig serverConfig(Settings s, InputSink inputSink) {
         ServerConfig.Builder b = ServerConfig.builder()
                 .listenAddress(s.listen().toSocketAddress())
                 .ticketingDisabled(s.ticketingDisabled())
@@ -26,7 +30,8 @@ public final class ServerModule extends AbstractModule {
                 .sendQueueMaxBytes(s.sendQueueBytes())
                 .sendQueueMaxMessages(s.sendQueueMessages())
                 .maxClientsPerChannel(s.maxClientsPerChannel())
-                .maxSessions(s.maxSessions());
+                .maxSessions(s.maxSessions())
+                .inputSink(inputSink);
         if (s.password() != null) {
             b.password(s.password()).passwordExpiry(s.passwordExpiry());
         }
