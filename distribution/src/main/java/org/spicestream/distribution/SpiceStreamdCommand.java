@@ -95,11 +95,12 @@ public final class SpiceStreamdCommand {
 
     @Option(names = "--device", paramLabel = "URI", split = ",",
             description = "a guest stream port, repeatable: unix:/run/vm1.sock, unix:/run/x.sock?listen,"
-                    + " tcp://host:port[?listen], virtio:/run/vm1.sock?qmp=/run/vm1-qmp.sock (with transport-virtio)")
+                    + " tcp://host:port[?listen], virtio:/run/vm1.sock?qmp=/run/vm1-qmp.sock; keyboard and mouse go"
+                    + " to the first virtio device with qmp=")
     List<String> devices = new ArrayList<>();
 
-    @Option(names = "--demo", description = "run the embedded demo guest (test pattern, MJPEG, 30 fps); the default"
-            + " when no --device is given")
+    @Option(names = "--demo", description = "run the embedded demo guest (test pattern, MJPEG, 30 fps) besides any"
+            + " --device; the default when no --device is given")
     boolean demo;
 
     @Option(names = "--session-policy", paramLabel = "replace|share", defaultValue = "replace",
@@ -107,9 +108,10 @@ public final class SpiceStreamdCommand {
                     + " (default: ${DEFAULT-VALUE})")
     String sessionPolicy;
 
-    @Option(names = "--send-queue-bytes", paramLabel = "BYTES",
-            defaultValue = "" + ServerConfig.DEFAULT_SEND_QUEUE_MAX_BYTES,
-            description = "per-connection send queue bound; suffixes k, M, G (default: ${DEFAULT-VALUE})")
+    // 32M = ServerConfig.DEFAULT_SEND_QUEUE_MAX_BYTES (checked by a test; written as --help and README show it)
+    @Option(names = "--send-queue-bytes", paramLabel = "BYTES", defaultValue = "32M",
+            description = "per-connection send queue bound; suffixes k, M, G; a display client whose queue is full"
+                    + " skips frames until the next key frame (default: ${DEFAULT-VALUE})")
     String sendQueueBytes;
 
     @Option(names = "--send-queue-messages", paramLabel = "N",
@@ -131,12 +133,13 @@ public final class SpiceStreamdCommand {
                     + " 0 = never restart (default: ${DEFAULT-VALUE})")
     long keyFrameWaitMs;
 
-    @Option(names = "--max-frame-bytes", paramLabel = "BYTES", defaultValue = "" + StreamLimits.DATA_MAX_BYTES,
+    // 32M = StreamLimits.DATA_MAX_BYTES (checked by a test)
+    @Option(names = "--max-frame-bytes", paramLabel = "BYTES", defaultValue = "32M",
             description = "largest frame accepted from a guest, at most 32M; suffixes k, M (default: ${DEFAULT-VALUE})")
     String maxFrameBytes;
 
     @Option(names = "--log-level", paramLabel = "LEVEL", defaultValue = "info",
-            description = "trace, debug, info, warn, error or off (default: ${DEFAULT-VALUE})")
+            description = "root log level: trace, debug, info, warn, error or off (default: ${DEFAULT-VALUE})")
     String logLevel;
 
     @Option(names = "--metrics", paramLabel = "HOST:PORT",
@@ -150,7 +153,8 @@ public final class SpiceStreamdCommand {
     Path webRoot;
 
     @Option(names = "--tls-port", paramLabel = "PORT", defaultValue = "0",
-            description = "also listen for TLS on this port of the --listen host (needs --tls-cert and --tls-key)")
+            description = "also listen for TLS on this port of the --listen host (needs --tls-cert and --tls-key);"
+                    + " 0 = no TLS (default: ${DEFAULT-VALUE})")
     int tlsPort;
 
     @Option(names = "--tls-cert", paramLabel = "FILE", description = "PEM certificate chain for --tls-port")
@@ -168,14 +172,16 @@ public final class SpiceStreamdCommand {
                     + " NEED_SECURED (spice-gtk then moves to --tls-port)")
     String secureChannels;
 
-    @Option(names = "--ws-max-frame-bytes", paramLabel = "BYTES",
-            defaultValue = "" + ServerConfig.DEFAULT_MAX_WEBSOCKET_FRAME_SIZE,
-            description = "largest WebSocket frame a client may send; suffixes k, M (default: ${DEFAULT-VALUE})")
+    // 64k = ServerConfig.DEFAULT_MAX_WEBSOCKET_FRAME_SIZE (checked by a test)
+    @Option(names = "--ws-max-frame-bytes", paramLabel = "BYTES", defaultValue = "64k",
+            description = "largest WebSocket frame a client may send (larger: close 1009); suffixes k, M"
+                    + " (default: ${DEFAULT-VALUE})")
     String wsMaxFrameBytes;
 
     // 5000 = ServerConfig.DEFAULT_HTTP_REQUEST_TIMEOUT (annotations need a constant)
     @Option(names = "--http-timeout", paramLabel = "MS", defaultValue = "5000",
-            description = "time to send a complete HTTP request / WebSocket handshake (default: ${DEFAULT-VALUE})")
+            description = "time to send a complete HTTP request / WebSocket handshake (request line at most 4 KiB,"
+                    + " headers 8 KiB) (default: ${DEFAULT-VALUE})")
     long httpTimeoutMs;
 
     @Option(names = "--ws-allowed-origins", paramLabel = "LIST", split = ",",
@@ -185,6 +191,46 @@ public final class SpiceStreamdCommand {
     @Option(names = "--config", paramLabel = "FILE", description = "read options from a properties file; the"
             + " command line wins")
     Path config;
+
+    /** Default column of {@link #optionsTable()} for an option without a default value. */
+    static final String NO_DEFAULT = "–";
+
+    /**
+     * The visible options as a Markdown table (Option, Default, Meaning) built from the same model {@code --help}
+     * prints, in the same order, with the same texts (the "(default: …)" note moves to its own column). README.md
+     * holds a copy, which a test keeps equal.
+     */
+    public static String optionsTable() {
+        StringBuilder b = new StringBuilder("| Option | Default | Meaning |\n|---|---|---|\n");
+        for (OptionSpec o : new CommandLine(new SpiceStreamdCommand()).getCommandSpec().options()) {
+            if (o.hidden()) {
+                continue;
+            }
+            StringBuilder names = new StringBuilder();
+            for (String n : o.names()) {
+                names.append(names.length() == 0 ? "" : ", ").append('`').append(n);
+                if (o.arity().max() > 0 && n.equals(o.longestName())) {
+                    names.append(' ').append(o.paramLabel());
+                }
+                names.append('`');
+            }
+            // a default is shown where --help shows it: "(default: …)" in the description (already interpolated)
+            String meaning = String.join(" ", o.description());
+            String note = " (default: " + o.defaultValue() + ")";
+            String dflt = NO_DEFAULT;
+            if (o.defaultValue() != null && meaning.contains(note)) {
+                dflt = "`" + o.defaultValue() + "`";
+                meaning = meaning.replace(note, "");
+            }
+            b.append("| ").append(cell(names.toString())).append(" | ").append(cell(dflt)).append(" | ")
+                    .append(cell(meaning)).append(" |\n");
+        }
+        return b.toString();
+    }
+
+    private static String cell(String text) {
+        return text.replace("|", "\\|");
+    }
 
     /** Result of {@link #parse}: settings to run with, or an exit code after help, version or a usage error. */
     public record Outcome(Settings settings, int exitCode) {
