@@ -81,6 +81,7 @@ public final class SpiceStreamd implements AutoCloseable {
             }
             server = SpiceServer.start(serverConfig, group);
             metrics.bindServer(server);
+            input.qmp().ifPresent(sink -> metrics.bindInput(input.device().orElseThrow(), sink));
 
             for (GuestTransports.Entry e : transports.entries()) {
                 startDevice(e.name(), e.uri(), e.transport());

@@ -135,7 +135,8 @@ class SpiceStreamdIT {
                     .isEqualTo(Main.class.getName());
             String providers = read(jar, "META-INF/services/org.spicestream.device.spi.TransportProvider");
             assertThat(providers).contains("org.spicestream.transport.socket.TcpTransportProvider",
-                    "org.spicestream.transport.socket.UnixTransportProvider");
+                    "org.spicestream.transport.socket.UnixTransportProvider",
+                    "org.spicestream.transport.virtio.VirtioTransportProvider");
             assertThat(read(jar, "META-INF/services/org.slf4j.spi.SLF4JServiceProvider"))
                     .contains("ch.qos.logback.classic.spi.LogbackServiceProvider");
             assertThat(jar.getEntry("logback.xml")).isNotNull();

@@ -21,6 +21,7 @@ import java.util.function.ToDoubleFunction;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 import org.spicestream.device.StreamDevice;
+import org.spicestream.transport.virtio.QmpInputSink;
 import org.spicestream.protocol.Format;
 import org.spicestream.protocol.VideoCodec;
 import org.spicestream.reds.SpiceServer;
@@ -93,6 +94,17 @@ public final class StreamdMetrics {
                 .description("connected SPICE sessions").register(registry);
         Gauge.builder("spicestream.linking.connections", server, SpiceServer::linkingConnections)
                 .description("connections in the link stage").register(registry);
+    }
+
+    /** Input events to the VM of {@code device} over QMP (sent, dropped or refused). */
+    public void bindInput(String device, QmpInputSink sink) {
+        Tags tags = Tags.of("device", device);
+        FunctionCounter.builder("spicestream.input.events.sent", sink, QmpInputSink::sentEvents)
+                .description("keyboard and mouse events sent to the VM with QMP input-send-event").tags(tags)
+                .register(registry);
+        FunctionCounter.builder("spicestream.input.events.failed", sink, QmpInputSink::failedEvents)
+                .description("input events dropped (QMP down, refused, or no QEMU key number)").tags(tags)
+                .register(registry);
     }
 
     /** The meters of one device. */

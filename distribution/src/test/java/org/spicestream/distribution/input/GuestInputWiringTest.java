@@ -30,6 +30,7 @@ import org.spicestream.distribution.GuestTransports;
 import org.spicestream.distribution.SpiceStreamd;
 import org.spicestream.distribution.SpiceStreamdCommand;
 import org.spicestream.distribution.guice.SpiceStreamdModule;
+import org.spicestream.distribution.metrics.StreamdMetrics;
 import org.spicestream.protocol.Capabilities;
 import org.spicestream.protocol.Format;
 import org.spicestream.protocol.StreamMessage;
@@ -64,6 +65,7 @@ class GuestInputWiringTest {
     private ServerSocketChannel chardevServer;
     private FakeQmpServer qmp;
     private SpiceStreamd app;
+    private com.google.inject.Injector injector;
 
     @BeforeEach
     void setUp() throws IOException {
@@ -93,7 +95,8 @@ class GuestInputWiringTest {
         StringWriter out = new StringWriter();
         var outcome = SpiceStreamdCommand.parse(new PrintWriter(out), new PrintWriter(out), args);
         assertThat(outcome.run()).as("parsed: %s", out).isTrue();
-        app = Guice.createInjector(new SpiceStreamdModule(outcome.settings())).getInstance(SpiceStreamd.class);
+        injector = Guice.createInjector(new SpiceStreamdModule(outcome.settings()));
+        app = injector.getInstance(SpiceStreamd.class);
         app.start();
         return app;
     }
@@ -149,6 +152,9 @@ class GuestInputWiringTest {
             }
         }
         assertThat(app.input().qmp().orElseThrow().failedEvents()).isZero();
+        String scrape = injector.getInstance(StreamdMetrics.class).scrape();
+        assertThat(scrape).containsPattern("(?m)^spicestream_input_events_sent_total\\{device=\"stream0\"\\} [3-9]")
+                .contains("spicestream_input_events_failed_total{device=\"stream0\"} 0.0");
     }
 
     @Test
