@@ -65,8 +65,15 @@ public final class GuestLoadGenerator implements AutoCloseable {
      * @param duration how long to send after the first START_STOP
      * @param waitForStart false: send DATA from the moment the server connects, without FORMAT, whatever the host
      *     says (a guest the host cannot stop, for the no-client scenario)
+     * @param burst send as fast as possible for this long after the first START_STOP, then at {@code fps}: warms up
+     *     the JIT of the process under test before a low-rate measurement
      */
-    public record Options(Path socket, int frameSize, double fps, Duration duration, boolean waitForStart) {
+    public record Options(Path socket, int frameSize, double fps, Duration duration, boolean waitForStart,
+            Duration burst) {
+        public Options(Path socket, int frameSize, double fps, Duration duration, boolean waitForStart) {
+            this(socket, frameSize, fps, duration, waitForStart, Duration.ZERO);
+        }
+
         public Options {
             if (frameSize < MIN_FRAME_SIZE || frameSize > StreamLimits.DATA_MAX_BYTES) {
                 throw new IllegalArgumentException("frame size " + frameSize + " outside " + MIN_FRAME_SIZE + "…"
@@ -166,10 +173,12 @@ public final class GuestLoadGenerator implements AutoCloseable {
         int sentEpoch = 0;
         int seq = 0;
         long deadline = Long.MAX_VALUE;
+        long burstEnd = Long.MAX_VALUE;
         long next = 0;
         if (!options.waitForStart()) {
-            deadline = System.nanoTime() + options.duration().toNanos();
             firstStartNanos = System.nanoTime();
+            deadline = firstStartNanos + options.duration().toNanos();
+            burstEnd = firstStartNanos + options.burst().toNanos();
         }
         while (!closed) {
             if (capabilitiesAsked) {
@@ -193,18 +202,20 @@ public final class GuestLoadGenerator implements AutoCloseable {
                     if (deadline == Long.MAX_VALUE) {
                         firstStartNanos = now;
                         deadline = now + options.duration().toNanos();
+                        burstEnd = now + options.burst().toNanos();
                     }
                     next = now;
                 }
             }
-            if (period > 0) {
+            if (period > 0 && now - burstEnd >= 0) {
                 long wait = next - now;
                 if (wait > 0) {
                     LockSupport.parkNanos(wait);
                     continue;
                 }
-                // Late (the socket blocked): the next frame is due one period after this one, no catch-up burst.
-                next = Math.max(next + period, now - period);
+                // More than a period late (the socket blocked, or the burst just ended): start the schedule anew
+                // instead of catching up with a burst.
+                next = -wait > period ? now + period : next + period;
             }
             writeFrame(ch, seq++);
         }

@@ -20,18 +20,65 @@ final class ProcessProbe {
     static final Duration JCMD_TIMEOUT = Duration.ofSeconds(20);
 
     private static final Pattern VM_RSS = Pattern.compile("VmRSS:\\s+(\\d+) kB");
+    private static final Pattern CTXT = Pattern.compile("ctxt_switches:\\s+(\\d+)");
     private static final Pattern HEAP_USED = Pattern.compile("used (\\d+)K");
 
     private ProcessProbe() {}
 
     /** User + system CPU time of every thread of {@code pid}, in nanoseconds (10 ms resolution). */
     static long cpuNanos(long pid) throws IOException {
+        long[] us = userSystemNanos(pid);
+        return us[0] + us[1];
+    }
+
+    /** {user, system} CPU time of every thread of {@code pid}, in nanoseconds (10 ms resolution). */
+    static long[] userSystemNanos(long pid) throws IOException {
         String stat = Files.readString(Path.of("/proc/" + pid + "/stat"), StandardCharsets.US_ASCII);
         // the command name (field 2) is in parentheses and may contain spaces: count fields after the last ')'
         String[] f = stat.substring(stat.lastIndexOf(')') + 2).split(" ");
         int base = 3; // f[0] is field 3 (state)
-        long ticks = Long.parseLong(f[UTIME_FIELD - base]) + Long.parseLong(f[UTIME_FIELD + 1 - base]);
-        return ticks * (TimeUnit.SECONDS.toNanos(1) / CLOCK_TICKS_PER_SECOND);
+        long tick = TimeUnit.SECONDS.toNanos(1) / CLOCK_TICKS_PER_SECOND;
+        return new long[] {Long.parseLong(f[UTIME_FIELD - base]) * tick, Long.parseLong(f[UTIME_FIELD + 1 - base]) * tick};
+    }
+
+    /** CPU time (user + system) of the JIT compiler threads of {@code pid} ("C1/C2 CompilerThread…"), in ns. */
+    static long compilerCpuNanos(long pid) throws IOException {
+        long tick = TimeUnit.SECONDS.toNanos(1) / CLOCK_TICKS_PER_SECOND;
+        long sum = 0;
+        try (var tasks = Files.list(Path.of("/proc/" + pid + "/task"))) {
+            for (Path t : (Iterable<Path>) tasks::iterator) {
+                try {
+                    String stat = Files.readString(t.resolve("stat"), StandardCharsets.US_ASCII);
+                    String comm = stat.substring(stat.indexOf('(') + 1, stat.lastIndexOf(')'));
+                    if (!comm.contains("CompilerThre")) {
+                        continue;
+                    }
+                    String[] f = stat.substring(stat.lastIndexOf(')') + 2).split(" ");
+                    sum += (Long.parseLong(f[UTIME_FIELD - 3]) + Long.parseLong(f[UTIME_FIELD - 2])) * tick;
+                } catch (IOException e) {
+                    // the thread ended meanwhile
+                }
+            }
+        }
+        return sum;
+    }
+
+    /** Voluntary + involuntary context switches of every thread of {@code pid} so far (threads that ended are lost). */
+    static long contextSwitches(long pid) throws IOException {
+        long sum = 0;
+        try (var tasks = Files.list(Path.of("/proc/" + pid + "/task"))) {
+            for (Path t : (Iterable<Path>) tasks::iterator) {
+                try {
+                    Matcher m = CTXT.matcher(Files.readString(t.resolve("status"), StandardCharsets.US_ASCII));
+                    while (m.find()) {
+                        sum += Long.parseLong(m.group(1));
+                    }
+                } catch (IOException e) {
+                    // the thread ended meanwhile
+                }
+            }
+        }
+        return sum;
     }
 
     /** Resident set size in bytes. */
@@ -54,10 +101,18 @@ final class ProcessProbe {
         }
     }
 
-    private static String jcmd(long pid, String command) throws IOException, InterruptedException {
+    /** Starts a JFR recording (profile settings) of {@code pid} for {@code duration}, written to {@code file}. */
+    static void startJfr(long pid, Path file, Duration duration) throws IOException, InterruptedException {
+        jcmd(pid, "JFR.start", "settings=profile", "duration=" + duration.toSeconds() + "s", "filename=" + file);
+    }
+
+    private static String jcmd(long pid, String... command) throws IOException, InterruptedException {
         Path jcmd = Path.of(System.getProperty("java.home"), "bin", "jcmd");
-        Process p = new ProcessBuilder(Files.isExecutable(jcmd) ? jcmd.toString() : "jcmd", Long.toString(pid), command)
-                .redirectErrorStream(true).start();
+        java.util.List<String> cmd = new java.util.ArrayList<>();
+        cmd.add(Files.isExecutable(jcmd) ? jcmd.toString() : "jcmd");
+        cmd.add(Long.toString(pid));
+        cmd.addAll(java.util.List.of(command));
+        Process p = new ProcessBuilder(cmd).redirectErrorStream(true).start();
         byte[] out = p.getInputStream().readAllBytes();
         if (!p.waitFor(JCMD_TIMEOUT.toMillis(), TimeUnit.MILLISECONDS)) {
             p.destroyForcibly();

@@ -29,14 +29,19 @@ import org.spicestream.reds.ServerConfig;
  *
  * <pre>java -cp benchmarks/target/benchmarks.jar org.spicestream.benchmarks.load.Scenarios --out target/perf
  *     [--server-jar distribution/target/spice-streamd.jar] [--warmup 3] [--duration 10] [--latency-duration 20]
- *     [--only max-64k,fps60-1c,...] [--server-args "--send-queue-bytes 8M"] [--java /path/to/java]</pre>
+ *     [--only max-64k,fps60-1c,...] [--server-args "--send-queue-bytes 8M"] [--java /path/to/java] [--jfr]</pre>
  */
 public final class Scenarios {
 
     private static final Logger LOG = LoggerFactory.getLogger(Scenarios.class);
 
     /** Default warm-up before each measurement (JIT of a fresh server). */
-    static final int DEFAULT_WARMUP_S = 3;
+    static final int DEFAULT_WARMUP_S = 5;
+    /**
+     * Fixed-rate cases start with this long at the maximum rate, so that the process under test is compiled before
+     * the measurement; the rest of the warm-up runs at the case's rate (and reveals any drops of the burst).
+     */
+    static final Duration BURST = Duration.ofSeconds(2);
     /** Default measurement length. */
     static final int DEFAULT_DURATION_S = 10;
     /** Default measurement length of the 1-client 60 fps latency case (the issue asks for 20 s). */
@@ -46,6 +51,15 @@ public final class Scenarios {
     /** Longest wait for the server's port, the first frame at every client, or a process to exit after SIGTERM. */
     static final Duration STARTUP_TIMEOUT = Duration.ofSeconds(30);
     static final Duration STOP_TIMEOUT = Duration.ofSeconds(10);
+    /**
+     * After the warm-up, the measurement waits until the JIT compiler threads of the process under test used less
+     * than {@link #JIT_QUIET_FRACTION} of a core over {@link #JIT_QUIET_WINDOW}, for at most {@link #MAX_JIT_WAIT}:
+     * C2 keeps recompiling Netty's large inlined methods for tens of seconds on two busy cores, and its CPU would
+     * otherwise be charged to the frames.
+     */
+    static final Duration JIT_QUIET_WINDOW = Duration.ofSeconds(1);
+    static final double JIT_QUIET_FRACTION = 0.02;
+    static final Duration MAX_JIT_WAIT = Duration.ofSeconds(60);
     /** Period of RSS samples during a measurement. */
     static final long RSS_SAMPLE_MS = 250;
     /** Poll period while waiting. */
@@ -91,6 +105,8 @@ public final class Scenarios {
     private final Duration duration;
     private final Duration latencyDuration;
     private final List<String> serverArgs;
+    /** Record a JFR profile of the process under test during each measurement (logs/CASE.jfr). */
+    private boolean jfr;
 
     Scenarios(Path out, Path serverJar, String java, Duration warmup, Duration duration, Duration latencyDuration,
             List<String> serverArgs) {
@@ -112,6 +128,7 @@ public final class Scenarios {
         int latencyDuration = DEFAULT_LATENCY_DURATION_S;
         Set<String> only = null;
         List<String> serverArgs = List.of();
+        boolean jfr = false;
         for (int i = 0; i < args.length; i++) {
             String v = i + 1 < args.length ? args[i + 1] : null;
             switch (args[i]) {
@@ -122,11 +139,14 @@ public final class Scenarios {
                 case "--duration" -> duration = Integer.parseInt(v);
                 case "--latency-duration" -> latencyDuration = Integer.parseInt(v);
                 case "--only" -> only = Set.of(v.split(","));
+                case "--jfr" -> jfr = true;
                 case "--server-args" -> serverArgs = v.isBlank() ? List.of() : Arrays.asList(v.trim().split("\\s+"));
                 default -> throw new IllegalArgumentException("unknown option " + args[i]
-                        + " (--out --server-jar --java --warmup --duration --latency-duration --only --server-args)");
+                        + " (--out --server-jar --java --warmup --duration --latency-duration --only --server-args --jfr)");
             }
-            i++;
+            if (!args[i].equals("--jfr")) {
+                i++;
+            }
         }
         if (!Files.isRegularFile(serverJar)) {
             throw new IllegalArgumentException(serverJar + " not found: mvn -q -pl distribution -am package -DskipTests");
@@ -134,6 +154,7 @@ public final class Scenarios {
         Files.createDirectories(out.resolve("logs"));
         Scenarios s = new Scenarios(out, serverJar, java, Duration.ofSeconds(warmup), Duration.ofSeconds(duration),
                 Duration.ofSeconds(latencyDuration), serverArgs);
+        s.jfr = jfr;
         List<Scenario> selected = new ArrayList<>();
         for (Scenario sc : ALL) {
             if (only == null || only.contains(sc.name())) {
@@ -201,7 +222,8 @@ public final class Scenarios {
         Path socket = dir.resolve("guest.sock");
         int port = freePort();
         GuestLoadGenerator gen = GuestLoadGenerator.start(new GuestLoadGenerator.Options(socket, sc.frameSize(),
-                sc.fps(), warmup.plus(measure).plus(GENERATOR_SLACK), relay || sc.waitForStart()));
+                sc.fps(), warmup.plus(measure).plus(GENERATOR_SLACK), relay || sc.waitForStart(),
+                sc.fps() > 0 ? BURST : Duration.ZERO));
         Process process = null;
         SpiceLoadClient clients = null;
         GuestStreamReader readers = null;
@@ -241,12 +263,21 @@ public final class Scenarios {
                 }
             }
             awaitFirstFrames(gen, stats, process);
+            long warmStart = System.nanoTime();
             Thread.sleep(warmup.toMillis());
+            awaitJitQuiet(pid);
+            r.put("warmup_s", (System.nanoTime() - warmStart) / 1e9);
 
+            if (jfr) {
+                ProcessProbe.startJfr(pid, out.resolve("logs").resolve(label + ".jfr").toAbsolutePath(), measure);
+            }
             for (FrameStats s : stats) {
                 s.reset();
             }
-            long cpu0 = ProcessProbe.cpuNanos(pid);
+            long[] us0 = ProcessProbe.userSystemNanos(pid);
+            long cs0 = ProcessProbe.contextSwitches(pid);
+            long cpu0 = us0[0] + us0[1];
+            long jit0 = ProcessProbe.compilerCpuNanos(pid);
             long frames0 = gen.framesSent();
             long bytes0 = gen.bytesSent();
             long rssStart = ProcessProbe.rssBytes(pid);
@@ -258,7 +289,10 @@ public final class Scenarios {
                 rssMax = Math.max(rssMax, ProcessProbe.rssBytes(pid));
             }
             long t1 = System.nanoTime();
-            long cpu1 = ProcessProbe.cpuNanos(pid);
+            long[] us1 = ProcessProbe.userSystemNanos(pid);
+            long cs1 = ProcessProbe.contextSwitches(pid);
+            long cpu1 = us1[0] + us1[1];
+            long jit1 = ProcessProbe.compilerCpuNanos(pid);
             long frames1 = gen.framesSent();
             long bytes1 = gen.bytesSent();
             long rssEnd = ProcessProbe.rssBytes(pid);
@@ -273,6 +307,10 @@ public final class Scenarios {
             r.put("guest_mbps", (bytes1 - bytes0) / MB / seconds);
             r.put("cpu_percent", 100.0 * (cpu1 - cpu0) / (t1 - t0));
             r.put("cpu_us_per_frame", guestFrames > 0 ? (cpu1 - cpu0) / 1e3 / guestFrames : null);
+            r.put("jit_cpu_percent", 100.0 * (jit1 - jit0) / (t1 - t0));
+            r.put("cpu_user_percent", 100.0 * (us1[0] - us0[0]) / (t1 - t0));
+            r.put("cpu_system_percent", 100.0 * (us1[1] - us0[1]) / (t1 - t0));
+            r.put("context_switches_per_frame", guestFrames > 0 ? (double) (cs1 - cs0) / guestFrames : null);
             r.put("rss_start_mb", rssStart / MB);
             r.put("rss_max_mb", rssMax / MB);
             r.put("rss_end_mb", rssEnd / MB);
@@ -349,6 +387,20 @@ public final class Scenarios {
         r.put(prefix + "_p90_ms", h.percentile(90) / 1e6);
         r.put(prefix + "_p99_ms", h.percentile(99) / 1e6);
         r.put(prefix + "_max_ms", h.max() / 1e6);
+    }
+
+    private static void awaitJitQuiet(long pid) throws Exception {
+        long deadline = System.nanoTime() + MAX_JIT_WAIT.toNanos();
+        long before = ProcessProbe.compilerCpuNanos(pid);
+        while (System.nanoTime() - deadline < 0) {
+            Thread.sleep(JIT_QUIET_WINDOW.toMillis());
+            long now = ProcessProbe.compilerCpuNanos(pid);
+            if (now - before <= JIT_QUIET_FRACTION * JIT_QUIET_WINDOW.toNanos()) {
+                return;
+            }
+            before = now;
+        }
+        LOG.warn("JIT of {} still busy after {}", pid, MAX_JIT_WAIT);
     }
 
     private static GuestStreamReader connectWithRetry(InetSocketAddress address, int n) throws Exception {
