@@ -22,7 +22,7 @@ final class Markdown {
                         + " frame's last byte at the client − the generator's stamp; CPU = utime + stime of the"
                         + " server (or relay) process over the measurement.\n\n");
         b.append("| scenario | impl | guest fps | client fps mean / min / max | client MB/s (sum) | ratio to raw"
-                + " | latency p50 / p90 / p99 / max ms | dropped per client (total) | CPU µs/frame | CPU % | RSS end /"
+                + " | latency p50 / p90 / p99 / max ms | dropped per client (total) | CPU µs/frame (excl. JIT) | CPU % (JIT) | RSS end /"
                 + " max MB | heap after GC MB |\n");
         b.append("|---|---|---|---|---|---|---|---|---|---|---|---|\n");
         for (Object o : results) {
@@ -38,14 +38,18 @@ final class Markdown {
             Map<String, Object> s = (Map<String, Object>) r.get("server");
             if (s.containsKey("slow_fps")) {
                 b.append("\n").append(r.get("scenario")).append(": slow client fps ").append(s.get("slow_fps"))
-                        .append(", dropped ").append(s.get("slow_dropped")).append(", latency p50 / p99 / max ")
+                        .append(", dropped (sequence gaps seen) ").append(s.get("slow_dropped"))
+                        .append(", frames the server dropped in the window (all clients) ")
+                        .append(s.get("server_frames_dropped")).append(", latency p50 / p99 / max ")
                         .append(fmt(s.get("slow_latency_p50_ms"), "%.1f")).append(" / ")
                         .append(fmt(s.get("slow_latency_p99_ms"), "%.1f")).append(" / ")
                         .append(fmt(s.get("slow_latency_max_ms"), "%.1f")).append(" ms\n");
             }
             if (r.get("cpu_per_frame_ratio") != null) {
                 b.append("\n").append(r.get("scenario")).append(": CPU per frame ")
-                        .append(fmt(r.get("cpu_per_frame_ratio"), "%.2f")).append("× the raw relay's\n");
+                        .append(fmt(r.get("cpu_per_frame_ratio"), "%.2f")).append("× the raw relay's (")
+                        .append(fmt(r.get("cpu_per_frame_excl_jit_ratio"), "%.2f"))
+                        .append("× without the JIT compiler threads)\n");
             }
         }
         return b.toString();
@@ -66,8 +70,10 @@ final class Markdown {
                 .append(fmt(m.get("latency_p99_ms"), "%.2f")).append(" / ").append(fmt(m.get("latency_max_ms"), "%.2f"))
                 .append(" | ").append(m.get("clients") == null || Integer.valueOf(0).equals(m.get("clients")) ? "–"
                         : drops + " (" + m.get("dropped_total") + ")")
-                .append(" | ").append(fmt(m.get("cpu_us_per_frame"), "%.0f"))
-                .append(" | ").append(fmt(m.get("cpu_percent"), "%.0f"))
+                .append(" | ").append(fmt(m.get("cpu_us_per_frame"), "%.0f")).append(" (")
+                .append(fmt(m.get("cpu_us_per_frame_excl_jit"), "%.0f")).append(")")
+                .append(" | ").append(fmt(m.get("cpu_percent"), "%.0f")).append(" (")
+                .append(fmt(m.get("jit_cpu_percent"), "%.0f")).append(")")
                 .append(" | ").append(fmt(m.get("rss_end_mb"), "%.0f")).append(" / ").append(fmt(m.get("rss_max_mb"), "%.0f"))
                 .append(" | ").append(fmt(m.get("heap_after_gc_mb"), "%.1f")).append(" |\n");
     }

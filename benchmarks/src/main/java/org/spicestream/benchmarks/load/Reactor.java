@@ -26,6 +26,7 @@ final class Reactor implements AutoCloseable {
     private final Thread thread;
     private final ConcurrentLinkedQueue<ReaderConnection> pending = new ConcurrentLinkedQueue<>();
     private final List<ReaderConnection> paused = new ArrayList<>();
+    private final List<ReaderConnection> due = new ArrayList<>();
     private volatile boolean closed;
 
     Reactor(String name) throws IOException {
@@ -74,13 +75,17 @@ final class Reactor implements AutoCloseable {
                 }
                 if (!paused.isEmpty()) {
                     now = System.nanoTime();
+                    due.clear();
                     for (Iterator<ReaderConnection> pi = paused.iterator(); pi.hasNext(); ) {
                         ReaderConnection p = pi.next();
                         if (p.resumeAt() - now <= 0) {
                             pi.remove();
-                            p.resumed();
-                            step(p, p::process);
+                            due.add(p);
                         }
+                    }
+                    for (ReaderConnection p : due) {
+                        p.resumed();
+                        step(p, p::process); // may pause it again (adds it to paused)
                     }
                 }
             }

@@ -38,8 +38,9 @@ public final class Scenarios {
     /** Default warm-up before each measurement (JIT of a fresh server). */
     static final int DEFAULT_WARMUP_S = 5;
     /**
-     * Fixed-rate cases start with this long at the maximum rate, so that the process under test is compiled before
-     * the measurement; the rest of the warm-up runs at the case's rate (and reveals any drops of the burst).
+     * The fixed-rate 1-client case starts with this long at the maximum rate, so that the process under test is
+     * compiled before the measurement; the rest of the warm-up runs at the case's rate. (With many clients the
+     * fan-out warms the code fast enough, and a burst would only fill their queues.)
      */
     static final Duration BURST = Duration.ofSeconds(2);
     /** Default measurement length. */
@@ -187,6 +188,8 @@ public final class Scenarios {
             if (relay != null) {
                 r.put("mbps_ratio", ratio(server.get("client_mbps"), relay.get("client_mbps")));
                 r.put("cpu_per_frame_ratio", ratio(server.get("cpu_us_per_frame"), relay.get("cpu_us_per_frame")));
+                r.put("cpu_per_frame_excl_jit_ratio", ratio(server.get("cpu_us_per_frame_excl_jit"),
+                        relay.get("cpu_us_per_frame_excl_jit")));
             }
             results.add(r);
         }
@@ -223,7 +226,7 @@ public final class Scenarios {
         int port = freePort();
         GuestLoadGenerator gen = GuestLoadGenerator.start(new GuestLoadGenerator.Options(socket, sc.frameSize(),
                 sc.fps(), warmup.plus(measure).plus(GENERATOR_SLACK), relay || sc.waitForStart(),
-                sc.fps() > 0 ? BURST : Duration.ZERO));
+                sc.fps() > 0 && sc.clients() == 1 ? BURST : Duration.ZERO));
         Process process = null;
         SpiceLoadClient clients = null;
         GuestStreamReader readers = null;
@@ -244,6 +247,10 @@ public final class Scenarios {
                 cmd.addAll(serverArgs);
             }
             r.put("command", String.join(" ", cmd));
+            int metricsPort = relay ? -1 : freePort();
+            if (!relay) {
+                cmd.addAll(List.of("--metrics", "127.0.0.1:" + metricsPort));
+            }
             process = new ProcessBuilder(cmd).redirectErrorStream(true)
                     .redirectOutput(out.resolve("logs").resolve(label + ".log").toFile()).start();
             long pid = process.pid();
@@ -274,6 +281,7 @@ public final class Scenarios {
             for (FrameStats s : stats) {
                 s.reset();
             }
+            double serverDropped0 = relay ? 0 : ServerMetrics.sum(metricsPort, ServerMetrics.DEVICE_DROPPED);
             long[] us0 = ProcessProbe.userSystemNanos(pid);
             long cs0 = ProcessProbe.contextSwitches(pid);
             long cpu0 = us0[0] + us0[1];
@@ -289,6 +297,12 @@ public final class Scenarios {
                 rssMax = Math.max(rssMax, ProcessProbe.rssBytes(pid));
             }
             long t1 = System.nanoTime();
+            if (!relay) {
+                r.put("server_frames_dropped", ServerMetrics.sum(metricsPort, ServerMetrics.DEVICE_DROPPED)
+                        - serverDropped0);
+                r.put("server_client_frames_dropped_since_start",
+                        ServerMetrics.values(metricsPort, ServerMetrics.CLIENT_DROPPED));
+            }
             long[] us1 = ProcessProbe.userSystemNanos(pid);
             long cs1 = ProcessProbe.contextSwitches(pid);
             long cpu1 = us1[0] + us1[1];
@@ -308,6 +322,8 @@ public final class Scenarios {
             r.put("cpu_percent", 100.0 * (cpu1 - cpu0) / (t1 - t0));
             r.put("cpu_us_per_frame", guestFrames > 0 ? (cpu1 - cpu0) / 1e3 / guestFrames : null);
             r.put("jit_cpu_percent", 100.0 * (jit1 - jit0) / (t1 - t0));
+            r.put("cpu_us_per_frame_excl_jit",
+                    guestFrames > 0 ? (cpu1 - cpu0 - (jit1 - jit0)) / 1e3 / guestFrames : null);
             r.put("cpu_user_percent", 100.0 * (us1[0] - us0[0]) / (t1 - t0));
             r.put("cpu_system_percent", 100.0 * (us1[1] - us0[1]) / (t1 - t0));
             r.put("context_switches_per_frame", guestFrames > 0 ? (double) (cs1 - cs0) / guestFrames : null);
