@@ -62,8 +62,31 @@ final class FuzzRig {
         CompletableFuture.runAsync(task, device.executor()).orTimeout(30, TimeUnit.SECONDS).join();
     }
 
-    /** A linked client on {@code target}, linked again if the server closed the last one. */
+    /**
+     * A linked client on {@code target}, linked again if the server closed the last one. The server may close the
+     * main connection at any moment (it is fuzzed too), so a failed link is retried on a fresh session.
+     */
     synchronized SpiceTestClient client(Target target) {
+        RuntimeException last = null;
+        for (int attempt = 0; attempt < LINK_ATTEMPTS; attempt++) {
+            try {
+                return link(target);
+            } catch (Exception | AssertionError e) {
+                // Netty rethrows a ClosedChannelException unchecked from sync(): catch every kind.
+                last = e instanceof RuntimeException r ? r : new IllegalStateException(e);
+                if (main != null) {
+                    main.close();
+                }
+                main = null;
+            }
+        }
+        throw last;
+    }
+
+    /** Attempts before a fuzz input counts as failing to reach the server at all. */
+    static final int LINK_ATTEMPTS = 5;
+
+    private SpiceTestClient link(Target target) {
         if (main == null || !main.isOpen()) {
             main = SpiceTestClient.connect(server.localAddress(), SpiceTestClient.options());
             clients.values().forEach(SpiceTestClient::close);
