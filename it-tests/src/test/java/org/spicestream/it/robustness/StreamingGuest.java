@@ -5,9 +5,12 @@ import java.nio.ByteBuffer;
 import java.nio.ByteOrder;
 import java.nio.file.Path;
 import java.time.Duration;
+import java.util.List;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicLong;
 import java.util.concurrent.locks.LockSupport;
+import org.spicestream.protocol.HostMessage;
+import org.spicestream.protocol.StartStop;
 import org.spicestream.protocol.VideoCodec;
 
 /**
@@ -22,15 +25,17 @@ final class StreamingGuest implements AutoCloseable {
     private final RawGuest guest;
     private final int frameSize;
     private final int fps;
+    private final boolean followStartStop;
     private final AtomicLong framesSent = new AtomicLong();
     private final Thread writer;
     private volatile boolean stop;
     private volatile IOException failure;
 
-    private StreamingGuest(RawGuest guest, int frameSize, int fps) {
+    private StreamingGuest(RawGuest guest, int frameSize, int fps, boolean followStartStop) {
         this.guest = guest;
         this.frameSize = Math.max(8, frameSize);
         this.fps = fps;
+        this.followStartStop = followStartStop;
         writer = new Thread(this::writeLoop, "streaming-guest");
         writer.setDaemon(true);
     }
@@ -49,7 +54,17 @@ final class StreamingGuest implements AutoCloseable {
                 throw e;
             }
         }
-        StreamingGuest s = new StreamingGuest(g, frameSize, fps);
+        StreamingGuest s = new StreamingGuest(g, frameSize, fps, false);
+        s.writer.start();
+        return s;
+    }
+
+    /**
+     * Opens the port and behaves like the reference agent: streams only between a START_STOP with codecs and a stop,
+     * and starts every such run with a new FORMAT (the relay forgets the stream when its last client leaves, B35).
+     */
+    static StreamingGuest agent(Path socket, int frameSize, int fps) throws IOException {
+        StreamingGuest s = new StreamingGuest(RawGuest.open(socket, true), frameSize, fps, true);
         s.writer.start();
         return s;
     }
@@ -72,9 +87,33 @@ final class StreamingGuest implements AutoCloseable {
         long next = System.nanoTime();
         byte[] frame = new byte[frameSize];
         ByteBuffer seq = ByteBuffer.wrap(frame).order(ByteOrder.LITTLE_ENDIAN);
+        boolean streaming = !followStartStop;
+        boolean needFormat = true;
+        int seen = 0;
         try {
-            guest.format(WIDTH, HEIGHT, VideoCodec.MJPEG);
             while (!stop) {
+                if (followStartStop) {
+                    List<HostMessage> received = guest.received();
+                    while (seen < received.size()) {
+                        if (received.get(seen++) instanceof StartStop s) {
+                            if (s.isStop()) {
+                                streaming = false;
+                            } else if (!streaming) {
+                                streaming = true;
+                                needFormat = true;
+                            }
+                        }
+                    }
+                    if (!streaming) {
+                        LockSupport.parkNanos(TimeUnit.MILLISECONDS.toNanos(2)); // an idle agent polling its port
+                        next = System.nanoTime();
+                        continue;
+                    }
+                }
+                if (needFormat) {
+                    guest.format(WIDTH, HEIGHT, VideoCodec.MJPEG);
+                    needFormat = false;
+                }
                 seq.putLong(0, framesSent.get());
                 guest.frame(frame);
                 framesSent.incrementAndGet();
