@@ -100,8 +100,12 @@ class ClientCyclesIT {
     enum Kind {
         /** Part of the link header, then close. */
         MID_LINK_HEADER,
+        /** The whole link message, close at once (the server is generating the link key). */
+        MID_LINK_KEYGEN,
         /** The whole link message, read the reply, close before the ticket. */
         MID_LINK_BEFORE_TICKET,
+        /** An HTTP request on the SPICE port (the sniffing path), close after the status line. */
+        HTTP_REQUEST,
         /** Main + display linked; display closed while frames flow, then main. */
         MAIN_DISPLAY_MID_FRAME,
         /** Main + display linked; the main channel goes first while frames flow (the session ends under the display). */
@@ -115,6 +119,24 @@ class ClientCyclesIT {
                 try (Socket s = new Socket(server.getAddress(), server.getPort())) {
                     s.getOutputStream().write(Arrays.copyOf(linkMessage(), 7));
                     s.getOutputStream().flush();
+                }
+                return 0;
+            }
+            case MID_LINK_KEYGEN -> {
+                try (Socket s = new Socket(server.getAddress(), server.getPort())) {
+                    s.getOutputStream().write(linkMessage());
+                    s.getOutputStream().flush();
+                }
+                return 0;
+            }
+            case HTTP_REQUEST -> {
+                try (Socket s = new Socket(server.getAddress(), server.getPort())) {
+                    s.setSoTimeout((int) STEP.toMillis());
+                    s.getOutputStream().write("GET /spice.html HTTP/1.1\r\nHost: localhost\r\n\r\n"
+                            .getBytes(java.nio.charset.StandardCharsets.US_ASCII));
+                    s.getOutputStream().flush();
+                    byte[] status = s.getInputStream().readNBytes(12);
+                    assertThat(new String(status, java.nio.charset.StandardCharsets.US_ASCII)).startsWith("HTTP/1.1 ");
                 }
                 return 0;
             }
