@@ -211,6 +211,31 @@ class FaultsIT {
         }
     }
 
+    @Test
+    void aStuckSoleClientPausesTheGuestUntilItIsCutOffThenTheStreamGoesOn() throws Exception {
+        try (Relay relay = new Relay(b -> b.sendQueueMaxBytes(QUEUE_BYTES).stuckClientTimeout(STUCK));
+                SpiceTestClient main = SpiceTestClient.connect(relay.server.localAddress(), SpiceTestClient.options());
+                SpiceTestClient stalled = SpiceTestClient.connect(relay.server.localAddress(), SpiceTestClient.options()
+                        .connectionId(Integer.toUnsignedLong(main.awaitSessionId()))
+                        .channel(SpiceChannelType.DISPLAY, 0).autoAck(false));
+                StreamingGuest guest = StreamingGuest.agent(relay.socket, FRAME, 4 * FPS)) {
+            // every client is congested: the device stops reading the guest (back-pressure, not drops)
+            await().atMost(STEP).until(relay.device::isReadingPaused);
+            long pausedAt = guest.framesSent();
+            assertThat(stalled.awaitClosed(STUCK.multipliedBy(4))).as("stuck client disconnected").isTrue();
+            // the pause ends with the client that caused it
+            await().atMost(STEP).until(() -> !relay.device.isReadingPaused());
+            // with nobody left the guest was told to stop; a new viewer gets the stream it restarts
+            try (SpiceTestClient again = main.linkChannel(SpiceChannelType.DISPLAY, 0)) {
+                assertThat(again.linkResult()).isZero();
+                again.next(MSG_STREAM_DATA);
+            }
+            LOG.info("[robustness] stuck sole client: guest paused after {} frames, resumed after the cut-off ({} sent)",
+                    pausedAt, guest.framesSent());
+            assertThat(guest.failure()).isNull();
+        }
+    }
+
     /** A client that behaves: main + display, counts the frames it gets. */
     record Normal(SpiceTestClient main, SpiceTestClient display) {
         static Normal connect(Relay relay) {
