@@ -101,6 +101,11 @@ final class ProcessProbe {
         }
     }
 
+    /** {@code jcmd PID VM.native_memory summary} (the server must run with -XX:NativeMemoryTracking=summary). */
+    static String nativeMemory(long pid) throws IOException, InterruptedException {
+        return jcmd(pid, "VM.native_memory", "summary");
+    }
+
     /** Starts a JFR recording (profile settings) of {@code pid} for {@code duration}, written to {@code file}. */
     static void startJfr(long pid, Path file, Duration duration) throws IOException, InterruptedException {
         jcmd(pid, "JFR.start", "settings=profile", "duration=" + duration.toSeconds() + "s", "filename=" + file);

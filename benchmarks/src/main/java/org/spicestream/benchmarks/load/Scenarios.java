@@ -29,7 +29,8 @@ import org.spicestream.reds.ServerConfig;
  *
  * <pre>java -cp benchmarks/target/benchmarks.jar org.spicestream.benchmarks.load.Scenarios --out target/perf
  *     [--server-jar distribution/target/spice-streamd.jar] [--warmup 3] [--duration 10] [--latency-duration 20]
- *     [--only max-64k,fps60-1c,...] [--server-args "--send-queue-bytes 8M"] [--java /path/to/java] [--jfr]</pre>
+ *     [--only max-64k,fps60-1c,...] [--server-args "--send-queue-bytes 8M"] [--java /path/to/java] [--jfr]
+ *     [--server-jvm-args "-Xmx64m -XX:NativeMemoryTracking=summary"]</pre>
  */
 public final class Scenarios {
 
@@ -106,6 +107,8 @@ public final class Scenarios {
     private final Duration duration;
     private final Duration latencyDuration;
     private final List<String> serverArgs;
+    /** JVM options of the server process (before -jar); with NativeMemoryTracking its summary is saved. */
+    private List<String> serverJvmArgs = List.of();
     /** Record a JFR profile of the process under test during each measurement (logs/CASE.jfr). */
     private boolean jfr;
 
@@ -130,6 +133,7 @@ public final class Scenarios {
         Set<String> only = null;
         List<String> serverArgs = List.of();
         boolean jfr = false;
+        List<String> serverJvmArgs = List.of();
         for (int i = 0; i < args.length; i++) {
             String v = i + 1 < args.length ? args[i + 1] : null;
             switch (args[i]) {
@@ -141,9 +145,10 @@ public final class Scenarios {
                 case "--latency-duration" -> latencyDuration = Integer.parseInt(v);
                 case "--only" -> only = Set.of(v.split(","));
                 case "--jfr" -> jfr = true;
+                case "--server-jvm-args" -> serverJvmArgs = v.isBlank() ? List.of() : Arrays.asList(v.trim().split("\\s+"));
                 case "--server-args" -> serverArgs = v.isBlank() ? List.of() : Arrays.asList(v.trim().split("\\s+"));
                 default -> throw new IllegalArgumentException("unknown option " + args[i]
-                        + " (--out --server-jar --java --warmup --duration --latency-duration --only --server-args --jfr)");
+                        + " (--out --server-jar --java --warmup --duration --latency-duration --only --server-args --server-jvm-args --jfr)");
             }
             if (!args[i].equals("--jfr")) {
                 i++;
@@ -156,6 +161,7 @@ public final class Scenarios {
         Scenarios s = new Scenarios(out, serverJar, java, Duration.ofSeconds(warmup), Duration.ofSeconds(duration),
                 Duration.ofSeconds(latencyDuration), serverArgs);
         s.jfr = jfr;
+        s.serverJvmArgs = serverJvmArgs;
         List<Scenario> selected = new ArrayList<>();
         for (Scenario sc : ALL) {
             if (only == null || only.contains(sc.name())) {
@@ -175,6 +181,7 @@ public final class Scenarios {
         root.put("warmup_s", warmup.toSeconds());
         root.put("duration_s", duration.toSeconds());
         root.put("server_args", String.join(" ", serverArgs));
+        root.put("server_jvm_args", String.join(" ", serverJvmArgs));
         List<Object> results = new ArrayList<>();
         for (Scenario sc : scenarios) {
             Map<String, Object> server = runCase(sc, false);
@@ -240,6 +247,7 @@ public final class Scenarios {
                         socket.toString(), Integer.toString(port), Integer.toString(Math.max(1, sc.clients()))));
             } else {
                 int max = Math.max(ServerConfig.DEFAULT_MAX_CLIENTS_PER_CHANNEL, sc.clients());
+                cmd.addAll(serverJvmArgs);
                 cmd.addAll(List.of("-jar", serverJar.toString(), "--listen", "127.0.0.1:" + port,
                         "--disable-ticketing", "--device", "unix:" + socket, "--session-policy", "share",
                         "--max-clients", Integer.toString(max), "--max-sessions", Integer.toString(max),
@@ -278,17 +286,18 @@ public final class Scenarios {
             if (jfr) {
                 ProcessProbe.startJfr(pid, out.resolve("logs").resolve(label + ".jfr").toAbsolutePath(), measure);
             }
-            for (FrameStats s : stats) {
-                s.reset();
-            }
             double serverDropped0 = relay ? 0 : ServerMetrics.sum(metricsPort, ServerMetrics.DEVICE_DROPPED);
             long[] us0 = ProcessProbe.userSystemNanos(pid);
             long cs0 = ProcessProbe.contextSwitches(pid);
             long cpu0 = us0[0] + us0[1];
             long jit0 = ProcessProbe.compilerCpuNanos(pid);
+            long rssStart = ProcessProbe.rssBytes(pid);
+            // the client and guest counters start and stop together, closest to t0 and t1
+            for (FrameStats s : stats) {
+                s.reset();
+            }
             long frames0 = gen.framesSent();
             long bytes0 = gen.bytesSent();
-            long rssStart = ProcessProbe.rssBytes(pid);
             long rssMax = rssStart;
             long t0 = System.nanoTime();
             long end = t0 + measure.toNanos();
@@ -297,22 +306,22 @@ public final class Scenarios {
                 rssMax = Math.max(rssMax, ProcessProbe.rssBytes(pid));
             }
             long t1 = System.nanoTime();
-            if (!relay) {
-                r.put("server_frames_dropped", ServerMetrics.sum(metricsPort, ServerMetrics.DEVICE_DROPPED)
-                        - serverDropped0);
-                r.put("server_client_frames_dropped_since_start",
-                        ServerMetrics.values(metricsPort, ServerMetrics.CLIENT_DROPPED));
+            long frames1 = gen.framesSent();
+            long bytes1 = gen.bytesSent();
+            List<FrameStats.Snapshot> snaps = new ArrayList<>();
+            for (FrameStats s : stats) {
+                snaps.add(s.snapshot());
             }
             long[] us1 = ProcessProbe.userSystemNanos(pid);
             long cs1 = ProcessProbe.contextSwitches(pid);
             long cpu1 = us1[0] + us1[1];
             long jit1 = ProcessProbe.compilerCpuNanos(pid);
-            long frames1 = gen.framesSent();
-            long bytes1 = gen.bytesSent();
             long rssEnd = ProcessProbe.rssBytes(pid);
-            List<FrameStats.Snapshot> snaps = new ArrayList<>();
-            for (FrameStats s : stats) {
-                snaps.add(s.snapshot());
+            if (!relay) {
+                r.put("server_frames_dropped", ServerMetrics.sum(metricsPort, ServerMetrics.DEVICE_DROPPED)
+                        - serverDropped0);
+                r.put("server_client_frames_dropped_since_start",
+                        ServerMetrics.values(metricsPort, ServerMetrics.CLIENT_DROPPED));
             }
             double seconds = (t1 - t0) / 1e9;
             long guestFrames = frames1 - frames0;
@@ -333,6 +342,9 @@ public final class Scenarios {
             summarize(r, snaps, sc.slowClients(), seconds);
             if (clients != null && clients.firstFailure() != null) {
                 r.put("client_failure", clients.firstFailure().toString());
+            }
+            if (!relay && String.join(" ", serverJvmArgs).contains("NativeMemoryTracking")) {
+                Files.writeString(out.resolve("logs").resolve(label + "-nmt.txt"), ProcessProbe.nativeMemory(pid));
             }
             r.put("heap_after_gc_mb", ProcessProbe.heapAfterGcBytes(pid) / MB);
         } finally {
