@@ -123,9 +123,11 @@ class FaultsIT {
                 assertThat(bytes).as("the guest really flooded").isGreaterThan(100L * 1024 * 1024);
                 assertThat(relay.device.framesIn()).isGreaterThan(400);
                 assertThat(relay.device.isReadingPaused()).as("nothing to wait for: the guest is never paused").isFalse();
-                // while the flood goes on, what the relay holds does not grow
+                // while the flood goes on, what the relay holds does not grow: a GC in the middle of a 400 MiB/s flood
+                // still sees the frames in flight (and their leak records), so the margin is wider than the heap
+                // tolerance; anything kept per frame would be gigabytes after 5 s. After the flood: the normal tolerance.
                 assertThat(late.heapAfterGc()).as("heap after GC, late vs early in the flood")
-                        .isLessThanOrEqualTo(early.heapAfterGc() + Resources.HEAP_TOLERANCE);
+                        .isLessThanOrEqualTo(early.heapAfterGc() + 2 * Resources.HEAP_TOLERANCE);
                 assertThat(late.directMemory()).isLessThanOrEqualTo(early.directMemory() + 32L * 1024 * 1024);
                 // RSS is logged, not asserted: the flooding guest runs in this JVM and its garbage grows the heap
                 // the JVM commits; what the relay keeps is the heap after GC and direct memory above.
