@@ -231,7 +231,6 @@ public final class SpiceServer implements AutoCloseable {
         return mainChannel.mouseMode();
     }
 
-    /** Number of connections that have not finished the link stage. */
     /**
      * Client connections closed because handling their input threw something other than a protocol violation
      * or an I/O error: a bug, counted so that tests and metrics see it.
@@ -244,6 +243,7 @@ public final class SpiceServer implements AutoCloseable {
         internalErrors.increment();
     }
 
+    /** Number of connections that have not finished the link stage. */
     public int linkingConnections() {
         return linking.get();
     }
