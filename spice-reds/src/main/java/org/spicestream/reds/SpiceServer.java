@@ -183,13 +183,17 @@ public final class SpiceServer implements AutoCloseable {
             ch.close();
             return;
         }
-        int n = linking.incrementAndGet();
-        if (n > config.maxLinkingConnections()) {
-            linking.decrementAndGet();
-            LOG.warn("refusing connection from {}: {} connections already linking", ch.remoteAddress(), n - 1);
-            ch.close();
-            return;
-        }
+        // Reserve a linking slot without ever counting past the bound (a refused connection is never counted,
+        // so linkingConnections() <= maxLinkingConnections at every instant).
+        int n;
+        do {
+            n = linking.get();
+            if (n >= config.maxLinkingConnections()) {
+                LOG.warn("refusing connection from {}: {} connections already linking", ch.remoteAddress(), n);
+                ch.close();
+                return;
+            }
+        } while (!linking.compareAndSet(n, n + 1));
         allChannels.add(ch);
         if (tls) {
             ch.pipeline().addLast("tls", sslContext.newHandler(ch.alloc()));
