@@ -37,7 +37,7 @@ import org.spicestream.device.spi.GuestChannelHandler;
 import org.spicestream.device.spi.GuestPortHandler;
 import org.spicestream.device.spi.GuestTransport;
 import org.spicestream.device.spi.TransportContext;
-import org.spicestream.transport.socket.internal.Backoff;
+import org.spicestream.device.spi.ReconnectBackoff;
 import org.spicestream.transport.socket.internal.IoFlavour;
 import org.spicestream.transport.socket.internal.SocketEndpoint;
 
@@ -66,7 +66,7 @@ public final class SocketGuestTransport implements GuestTransport {
     private final String device;
     private final IoFlavour flavour;
     private final EventLoop loop;
-    private final Backoff backoff;
+    private final ReconnectBackoff backoff;
     private final AtomicBoolean started = new AtomicBoolean();
 
     private volatile boolean closed;
@@ -85,7 +85,7 @@ public final class SocketGuestTransport implements GuestTransport {
         this.device = ctx.deviceName();
         this.flavour = IoFlavour.of(ctx.eventLoopGroup());
         this.loop = ctx.eventLoopGroup().next();
-        this.backoff = new Backoff(initialDelay, maxDelay);
+        this.backoff = new ReconnectBackoff(initialDelay, maxDelay);
     }
 
     @Override
@@ -375,7 +375,7 @@ public final class SocketGuestTransport implements GuestTransport {
         return ch != null && ch.isActive();
     }
 
-    Backoff backoff() {
+    ReconnectBackoff backoff() {
         return backoff;
     }
 

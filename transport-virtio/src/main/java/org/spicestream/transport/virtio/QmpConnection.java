@@ -30,7 +30,7 @@ import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicBoolean;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
-import org.spicestream.transport.virtio.internal.Backoff;
+import org.spicestream.device.spi.ReconnectBackoff;
 import org.spicestream.transport.virtio.internal.Json;
 import org.spicestream.transport.virtio.internal.UnixIo;
 
@@ -107,7 +107,7 @@ public final class QmpConnection implements AutoCloseable {
     private final String name;
     private final EventLoop loop;
     private final UnixIo io;
-    private final Backoff backoff;
+    private final ReconnectBackoff backoff;
     private final List<Listener> listeners = new CopyOnWriteArrayList<>();
     private final Map<String, Pending> pending = new LinkedHashMap<>();
     private final AtomicBoolean started = new AtomicBoolean();
@@ -138,7 +138,7 @@ public final class QmpConnection implements AutoCloseable {
         this.loop = Objects.requireNonNull(loop, "loop");
         this.io = io;
         this.name = Objects.requireNonNull(name, "name");
-        this.backoff = new Backoff(initialDelay, maxDelay);
+        this.backoff = new ReconnectBackoff(initialDelay, maxDelay);
     }
 
     /** Adds a listener (before {@link #start}, to see the first {@code ready}). */

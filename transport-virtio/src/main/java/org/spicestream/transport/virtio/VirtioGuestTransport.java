@@ -29,7 +29,7 @@ import org.spicestream.device.spi.GuestChannelHandler;
 import org.spicestream.device.spi.GuestPortHandler;
 import org.spicestream.device.spi.GuestTransport;
 import org.spicestream.device.spi.TransportContext;
-import org.spicestream.transport.virtio.internal.Backoff;
+import org.spicestream.device.spi.ReconnectBackoff;
 import org.spicestream.transport.virtio.internal.UnixIo;
 import org.spicestream.transport.virtio.internal.VirtioEndpoint;
 
@@ -93,7 +93,7 @@ public final class VirtioGuestTransport implements GuestTransport {
     private final String device;
     private final UnixIo io;
     private final EventLoop loop;
-    private final Backoff backoff;
+    private final ReconnectBackoff backoff;
     private final QmpConnection qmp;
     private final AtomicBoolean started = new AtomicBoolean();
 
@@ -121,7 +121,7 @@ public final class VirtioGuestTransport implements GuestTransport {
         this.device = ctx.deviceName();
         this.io = UnixIo.of(ctx.eventLoopGroup());
         this.loop = ctx.eventLoopGroup().next();
-        this.backoff = new Backoff(initialDelay, maxDelay);
+        this.backoff = new ReconnectBackoff(initialDelay, maxDelay);
         this.portId = endpoint.portId();
         if (endpoint.qmp() != null) {
             qmp = new QmpConnection(endpoint.qmp(), loop, io, device, initialDelay, maxDelay);

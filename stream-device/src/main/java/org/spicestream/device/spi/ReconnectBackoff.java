@@ -1,15 +1,18 @@
-package org.spicestream.transport.socket.internal;
+package org.spicestream.device.spi;
 
 import java.time.Duration;
 
-/** Exponential back-off between reconnect attempts: initial, doubled after every use, capped at max. */
-public final class Backoff {
+/**
+ * Exponential back-off between a transport's reconnect attempts: initial, doubled after every use, capped at max.
+ * Shared by the transports so that they all retry the same way. Not thread-safe: use it on the transport's loop.
+ */
+public final class ReconnectBackoff {
 
     private final Duration initial;
     private final Duration max;
     private Duration current;
 
-    public Backoff(Duration initial, Duration max) {
+    public ReconnectBackoff(Duration initial, Duration max) {
         if (initial.isNegative() || initial.isZero() || max.compareTo(initial) < 0) {
             throw new IllegalArgumentException("back-off needs 0 < initial <= max, got " + initial + ", " + max);
         }
