@@ -185,6 +185,8 @@ class StreamDeviceBehaviourTest {
     void b16_dataBeforeAnyFormatIsDroppedAndEmptyDataIsConsumed() {
         ProtocolGuest guest = openGuest();
         SpiceTestClient display = display(NO_CAPS);
+        // the channel has taken the client on (its first message) before the guest writes
+        assertThat(display.next().type()).isEqualTo(MSG_INVAL_ALL_PALETTES);
         guest.send(data(new byte[] {1, 2, 3}), data(new byte[0]), new Format(64, 48, VideoCodec.MJPEG),
                 data(new byte[0]), data(new byte[] {4, 5, 6}));
         Message first = display.next(MSG_STREAM_DATA);
@@ -196,6 +198,7 @@ class StreamDeviceBehaviourTest {
     void b19_b30_frameTimesNeverGoBackwardsAndFramesArriveWholeInOrder() {
         ProtocolGuest guest = openGuest();
         SpiceTestClient display = display(NO_CAPS);
+        assertThat(display.next().type()).isEqualTo(MSG_INVAL_ALL_PALETTES); // joined before the guest writes
         guest.send(new Format(64, 48, VideoCodec.MJPEG));
         for (int i = 0; i < 50; i++) {
             guest.send(data(new byte[] {(byte) i, 1, 2}));

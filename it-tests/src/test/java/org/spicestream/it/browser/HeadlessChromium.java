@@ -4,6 +4,8 @@ import java.io.BufferedReader;
 import java.io.IOException;
 import java.io.InputStreamReader;
 import java.net.URI;
+import org.awaitility.Awaitility;
+import org.awaitility.core.ConditionTimeoutException;
 import java.net.http.HttpClient;
 import java.net.http.HttpRequest;
 import java.net.http.HttpResponse;
@@ -105,19 +107,22 @@ final class HeadlessChromium implements AutoCloseable {
         }
         URI u = URI.create(browserUrl);
         HttpClient http = HttpClient.newHttpClient();
-        String list = null;
-        String pageUrl = null;
-        long deadline = System.nanoTime() + START_TIMEOUT.toNanos();
-        while (pageUrl == null && System.nanoTime() < deadline) {
-            list = http.send(HttpRequest.newBuilder(URI.create("http://" + u.getHost() + ":" + u.getPort() + "/json/list")).build(),
-                    HttpResponse.BodyHandlers.ofString()).body();
-            Matcher m = PAGE_WS.matcher(list);
-            if (m.find()) {
-                pageUrl = m.group(1) != null ? m.group(1) : m.group(2);
-            } else {
-                Thread.sleep(100);
-            }
+        String[] found = new String[2]; // the last /json/list answer, the page's WebSocket URL
+        try {
+            Awaitility.await().atMost(START_TIMEOUT).pollInterval(Duration.ofMillis(100)).until(() -> {
+                found[0] = http.send(HttpRequest.newBuilder(URI.create("http://" + u.getHost() + ":" + u.getPort()
+                        + "/json/list")).build(), HttpResponse.BodyHandlers.ofString()).body();
+                Matcher m = PAGE_WS.matcher(found[0]);
+                if (m.find()) {
+                    found[1] = m.group(1) != null ? m.group(1) : m.group(2);
+                }
+                return found[1] != null;
+            });
+        } catch (ConditionTimeoutException e) {
+            // reported below with the last answer
         }
+        String list = found[0];
+        String pageUrl = found[1];
         if (pageUrl == null) {
             p.destroyForcibly();
             throw new IllegalStateException("no page target in " + list);

@@ -77,8 +77,18 @@ class SpiceHtml5BrowserIT {
                             + String.join("\n", chromium.console()), e);
                 }
                 first.image().writePng(dir.resolve("first.png"));
-                Thread.sleep(ADVANCE_GAP.toMillis());
-                Shot second = shoot(chromium, rect, stream);
+                Shot[] next = new Shot[1];
+                Shot firstShot = first;
+                try {
+                    // the next screenshot showing another frame (or the last one taken, checked below)
+                    await().atMost(SHOW_TIMEOUT).pollInterval(ADVANCE_GAP).until(() -> {
+                        next[0] = shoot(chromium, rect, stream);
+                        return !java.util.Arrays.equals(next[0].image().rgb(), firstShot.image().rgb());
+                    });
+                } catch (org.awaitility.core.ConditionTimeoutException e) {
+                    // asserted below
+                }
+                Shot second = next[0];
                 second.image().writePng(dir.resolve("second.png"));
                 LOG.info("spice-html5 screenshots: frame {} at {} dB, then frame {} at {} dB; guest sent {} frames",
                         first.frame(), String.format("%.1f", first.psnr()), second.frame(),

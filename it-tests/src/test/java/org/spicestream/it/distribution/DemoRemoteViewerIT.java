@@ -1,6 +1,7 @@
 package org.spicestream.it.distribution;
 
 import static org.assertj.core.api.Assertions.assertThat;
+import static org.awaitility.Awaitility.await;
 
 import java.awt.image.BufferedImage;
 import java.io.BufferedReader;
@@ -92,12 +93,12 @@ class DemoRemoteViewerIT {
         server = new ProcessBuilder(Path.of(System.getProperty("java.home"), "bin", "java").toString(), "-jar",
                 jar.toString(), "--listen", "127.0.0.1:" + port)
                 .redirectErrorStream(true).redirectOutput(serverLog.toFile()).start();
-        long deadline = System.nanoTime() + START_TIMEOUT.toNanos();
-        while (!Files.readString(serverLog).contains(READY_LINE)) {
-            assertThat(server.isAlive()).as("spice-streamd exited early:\n%s", Files.readString(serverLog)).isTrue();
-            assertThat(System.nanoTime()).as("'%s' within %s", READY_LINE, START_TIMEOUT).isLessThan(deadline);
-            Thread.sleep(100);
-        }
+        await("'" + READY_LINE + "' within " + START_TIMEOUT).atMost(START_TIMEOUT)
+                .pollInterval(Duration.ofMillis(100)).until(() -> {
+                    assertThat(server.isAlive()).as("spice-streamd exited early:\n%s", Files.readString(serverLog))
+                            .isTrue();
+                    return Files.readString(serverLog).contains(READY_LINE);
+                });
         address = new InetSocketAddress("127.0.0.1", port);
     }
 
@@ -163,25 +164,34 @@ class DemoRemoteViewerIT {
             started.add(viewer.start());
 
             // the picture shows up once spice-gtk inside remote-viewer decoded the first frames
-            BufferedImage first = null;
-            long deadline = System.nanoTime() + PICTURE_TIMEOUT.toNanos();
+            BufferedImage[] shots = new BufferedImage[2];
             Path shot1 = dir.resolve("screen-1.png");
-            while (System.nanoTime() < deadline) {
-                assertThat(started.get(1).isAlive()).as("remote-viewer exited:\n%s",
-                        Files.readString(dir.resolve("remote-viewer.log"))).isTrue();
-                first = screenshot(importBin, display, shot1);
-                if (first != null && missingBars(first).isEmpty()) {
-                    break;
-                }
-                Thread.sleep(SCREENSHOT_INTERVAL.toMillis());
+            try {
+                await().atMost(PICTURE_TIMEOUT).pollInterval(SCREENSHOT_INTERVAL).until(() -> {
+                    assertThat(started.get(1).isAlive()).as("remote-viewer exited:\n%s",
+                            Files.readString(dir.resolve("remote-viewer.log"))).isTrue();
+                    shots[0] = screenshot(importBin, display, shot1);
+                    return shots[0] != null && missingBars(shots[0]).isEmpty();
+                });
+            } catch (org.awaitility.core.ConditionTimeoutException e) {
+                // the last screenshot is checked below, with the message that says what is missing
             }
+            BufferedImage first = shots[0];
             assertThat(first).as("a screenshot of %s", display).isNotNull();
             keep(shot1);
             assertShowsColourBars(first, "remote-viewer screenshot 1 (" + shot1 + ")");
 
-            Thread.sleep(SCREENSHOT_INTERVAL.toMillis());
             Path shot2 = dir.resolve("screen-2.png");
-            BufferedImage second = screenshot(importBin, display, shot2);
+            try {
+                // the next screenshot that shows the pattern moved (or the last one taken, checked below)
+                await().atMost(PICTURE_TIMEOUT).pollInterval(SCREENSHOT_INTERVAL).until(() -> {
+                    shots[1] = screenshot(importBin, display, shot2);
+                    return shots[1] != null && changedPixels(first, shots[1]) >= MIN_CHANGED_PIXELS;
+                });
+            } catch (org.awaitility.core.ConditionTimeoutException e) {
+                // asserted below
+            }
+            BufferedImage second = shots[1];
             assertThat(second).as("second screenshot").isNotNull();
             keep(shot2);
             assertShowsColourBars(second, "remote-viewer screenshot 2 (" + shot2 + ")");
