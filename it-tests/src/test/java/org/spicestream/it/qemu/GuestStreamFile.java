@@ -3,7 +3,7 @@ package org.spicestream.it.qemu;
 import java.io.IOException;
 import java.nio.ByteBuffer;
 import java.nio.ByteOrder;
-import org.spicestream.it.media.EncodedStream;
+import org.spicestream.testsupport.media.EncodedStream;
 
 /**
  * The stream-agent's input file: "SSTR", u32 version=1, u32 codec, u32 width, u32 height, u32 fps,

@@ -26,7 +26,7 @@ import java.util.stream.Stream;
 import org.awaitility.Awaitility;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
-import org.spicestream.it.media.EncodedStream;
+import org.spicestream.testsupport.media.EncodedStream;
 import org.spicestream.testsupport.ExternalTools;
 
 /**

@@ -15,10 +15,10 @@ import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
-import org.spicestream.it.media.Bitstreams;
-import org.spicestream.it.media.EncodedStream;
-import org.spicestream.it.media.TestMedia;
-import org.spicestream.it.media.VideoCodec;
+import org.spicestream.testsupport.media.Bitstreams;
+import org.spicestream.testsupport.media.EncodedStream;
+import org.spicestream.testsupport.media.TestMedia;
+import org.spicestream.testsupport.media.VideoCodec;
 import org.spicestream.it.qemu.RawStreamHost.Message;
 import org.spicestream.testsupport.ExternalTools;
 

@@ -20,9 +20,9 @@ import org.junit.jupiter.api.Test;
 import org.spicestream.device.StreamDevice;
 import org.spicestream.device.StreamDeviceConfig;
 import org.spicestream.device.StreamDeviceListener;
-import org.spicestream.it.media.EncodedStream;
-import org.spicestream.it.media.TestMedia;
-import org.spicestream.it.media.VideoCodec;
+import org.spicestream.testsupport.media.EncodedStream;
+import org.spicestream.testsupport.media.TestMedia;
+import org.spicestream.testsupport.media.VideoCodec;
 import org.spicestream.protocol.Capabilities;
 import org.spicestream.protocol.HostMessage;
 import org.spicestream.protocol.NotifyError;
@@ -168,7 +168,7 @@ class StreamDeviceIT {
     @Test
     void aLateJoinerGetsTheRunningStreamAtOnceAndStartsAtAKeyFrame() throws Exception {
         ExternalTools.require("ffmpeg", "ffmpeg");
-        EncodedStream h264 = TestMedia.get(org.spicestream.it.media.MediaSpec.of(VideoCodec.H264, 320, 240, 60)
+        EncodedStream h264 = TestMedia.get(org.spicestream.testsupport.media.MediaSpec.of(VideoCodec.H264, 320, 240, 60)
                 .withGop(10));
         StreamRelay relay = use(new StreamRelay(SessionPolicy.SHARE));
         TestGuestAgent guest = guest(relay, media(h264));

@@ -15,7 +15,7 @@ import java.util.Map;
 import java.util.concurrent.CopyOnWriteArrayList;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.locks.LockSupport;
-import org.spicestream.it.media.EncodedStream;
+import org.spicestream.testsupport.media.EncodedStream;
 import org.spicestream.protocol.Capabilities;
 import org.spicestream.protocol.CursorMove;
 import org.spicestream.protocol.CursorSet;
@@ -38,7 +38,7 @@ import org.spicestream.protocol.VideoCodec;
 public final class TestGuestAgent implements AutoCloseable {
 
     private final Path socket;
-    private final Map<org.spicestream.it.media.VideoCodec, EncodedStream> media;
+    private final Map<org.spicestream.testsupport.media.VideoCodec, EncodedStream> media;
     private final int fps;
     private final List<HostMessage> received = new CopyOnWriteArrayList<>();
     private final List<String> formats = new CopyOnWriteArrayList<>();
@@ -51,7 +51,7 @@ public final class TestGuestAgent implements AutoCloseable {
     private Thread reader;
     private Thread writer;
 
-    public TestGuestAgent(Path socket, Map<org.spicestream.it.media.VideoCodec, EncodedStream> media, int fps) {
+    public TestGuestAgent(Path socket, Map<org.spicestream.testsupport.media.VideoCodec, EncodedStream> media, int fps) {
         this.socket = socket;
         this.media = media;
         this.fps = fps;
@@ -217,7 +217,7 @@ public final class TestGuestAgent implements AutoCloseable {
 
     private EncodedStream pick(List<VideoCodec> codecs) {
         // The media map's order is this agent's preference.
-        for (Map.Entry<org.spicestream.it.media.VideoCodec, EncodedStream> e : media.entrySet()) {
+        for (Map.Entry<org.spicestream.testsupport.media.VideoCodec, EncodedStream> e : media.entrySet()) {
             if (codecs.contains(VideoCodec.valueOf(e.getKey().name()))) {
                 return e.getValue();
             }

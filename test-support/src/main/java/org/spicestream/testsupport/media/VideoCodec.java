@@ -1,4 +1,4 @@
-package org.spicestream.it.media;
+package org.spicestream.testsupport.media;
 
 /** The stream-device codecs ({@code SpiceVideoCodecType}) with the wire value the guest announces in FORMAT. */
 public enum VideoCodec {

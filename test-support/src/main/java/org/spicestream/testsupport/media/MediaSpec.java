@@ -1,13 +1,23 @@
-package org.spicestream.it.media;
+package org.spicestream.testsupport.media;
 
 /**
  * What test stream to make: ffmpeg's {@code testsrc2} pattern (colour bars, moving shapes, the frame
- * number drawn top left) encoded with {@code codec}.
+ * number drawn top left) encoded with {@code codec}, optionally with the frame number as
+ * {@link FrameNumberCode} blocks over its top band.
  *
  * @param gop distance between key frames (fixed: no scene-cut key frames); ignored for MJPEG, where
  *     every frame is a key frame
+ * @param pattern what the picture shows
  */
-public record MediaSpec(VideoCodec codec, int width, int height, int frameCount, int fps, int gop) {
+public record MediaSpec(VideoCodec codec, int width, int height, int frameCount, int fps, int gop, Pattern pattern) {
+
+    /** The picture of a test stream. */
+    public enum Pattern {
+        /** ffmpeg's {@code testsrc2}. */
+        TESTSRC2,
+        /** {@code testsrc2} with the frame's index (0, 1, …) as {@link FrameNumberCode} blocks over the top band. */
+        FRAME_NUMBER
+    }
 
     /** Largest size the kit makes: a SPICE client allocates 4 bytes per pixel, tests stay small. */
     public static final int MAX_DIMENSION = 4096;
@@ -27,6 +37,17 @@ public record MediaSpec(VideoCodec codec, int width, int height, int frameCount,
         if (frameCount < 1 || fps < 1 || gop < 1) {
             throw new IllegalArgumentException("frameCount, fps and gop must be positive");
         }
+        if (pattern == null) {
+            throw new IllegalArgumentException("pattern");
+        }
+        if (pattern == Pattern.FRAME_NUMBER && frameCount > FrameNumberCode.MAX_NUMBER + 1) {
+            throw new IllegalArgumentException("the frame-number code holds at most " + (FrameNumberCode.MAX_NUMBER + 1) + " frames");
+        }
+    }
+
+    /** The {@link Pattern#TESTSRC2} stream. */
+    public MediaSpec(VideoCodec codec, int width, int height, int frameCount, int fps, int gop) {
+        this(codec, width, height, frameCount, fps, gop, Pattern.TESTSRC2);
     }
 
     /** {@code frameCount} frames at 30 fps with a key frame every 30 frames. */
@@ -35,11 +56,16 @@ public record MediaSpec(VideoCodec codec, int width, int height, int frameCount,
     }
 
     public MediaSpec withFps(int newFps) {
-        return new MediaSpec(codec, width, height, frameCount, newFps, gop);
+        return new MediaSpec(codec, width, height, frameCount, newFps, gop, pattern);
     }
 
     public MediaSpec withGop(int newGop) {
-        return new MediaSpec(codec, width, height, frameCount, fps, newGop);
+        return new MediaSpec(codec, width, height, frameCount, fps, newGop, pattern);
+    }
+
+    /** The same stream with each frame's index drawn as {@link FrameNumberCode} blocks (glass-to-glass tests). */
+    public MediaSpec withFrameNumbers() {
+        return new MediaSpec(codec, width, height, frameCount, fps, gop, Pattern.FRAME_NUMBER);
     }
 
     /**
@@ -62,7 +88,8 @@ public record MediaSpec(VideoCodec codec, int width, int height, int frameCount,
 
     @Override
     public String toString() {
-        return codec + " " + width + "x" + height + " " + frameCount + "f@" + fps + " gop" + gop;
+        return codec + " " + width + "x" + height + " " + frameCount + "f@" + fps + " gop" + gop
+                + (pattern == Pattern.FRAME_NUMBER ? " numbered" : "");
     }
 
     /** YUV colour matrices the kit uses, with ffmpeg's names for them. */

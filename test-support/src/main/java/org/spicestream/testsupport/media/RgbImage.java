@@ -1,4 +1,4 @@
-package org.spicestream.it.media;
+package org.spicestream.testsupport.media;
 
 import java.awt.image.BufferedImage;
 import java.io.IOException;

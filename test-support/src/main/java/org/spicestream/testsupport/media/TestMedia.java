@@ -1,4 +1,4 @@
-package org.spicestream.it.media;
+package org.spicestream.testsupport.media;
 
 import java.io.IOException;
 import java.io.UncheckedIOException;
@@ -96,7 +96,8 @@ public final class TestMedia {
 
     /** Frame {@code index} of the lossless source pattern, as RGB. */
     public static RgbImage sourceFrame(MediaSpec spec, int index) {
-        String name = String.format(Locale.ROOT, "source-%dx%d-%dfps", spec.width(), spec.height(), spec.fps());
+        String name = String.format(Locale.ROOT, "source-%dx%d-%dfps%s", spec.width(), spec.height(), spec.fps(),
+                spec.pattern() == MediaSpec.Pattern.FRAME_NUMBER ? "-numbered" : "");
         Path file = cacheRoot().resolve(name).resolve(index + ".rgb");
         return cachedImage(file, spec.width(), spec.height(), () -> List.of(
                 "-hide_banner", "-nostdin", "-loglevel", "error",
@@ -163,7 +164,11 @@ public final class TestMedia {
     // ------------------------------------------------------------------ encoding recipe
 
     private static String source(MediaSpec spec) {
-        return "testsrc2=size=" + spec.width() + "x" + spec.height() + ":rate=" + spec.fps();
+        String testsrc2 = "testsrc2=size=" + spec.width() + "x" + spec.height() + ":rate=" + spec.fps();
+        return switch (spec.pattern()) {
+            case TESTSRC2 -> testsrc2;
+            case FRAME_NUMBER -> FrameNumberCode.ffmpegSource(testsrc2, spec.width(), spec.height(), spec.fps());
+        };
     }
 
     /** The encoder command line; {@value #OUT} stands for the output directory. */
@@ -241,8 +246,9 @@ public final class TestMedia {
 
     private static EncodedStream loadOrGenerate(MediaSpec spec) {
         Path root = cacheRoot();
-        Path dir = root.resolve(String.format(Locale.ROOT, "%s-%dx%d-%df-%dfps-g%d-%s", spec.codec().name().toLowerCase(Locale.ROOT),
-                spec.width(), spec.height(), spec.frameCount(), spec.fps(), spec.gop(), cacheKey(spec)));
+        Path dir = root.resolve(String.format(Locale.ROOT, "%s-%dx%d-%df-%dfps-g%d%s-%s", spec.codec().name().toLowerCase(Locale.ROOT),
+                spec.width(), spec.height(), spec.frameCount(), spec.fps(), spec.gop(),
+                spec.pattern() == MediaSpec.Pattern.FRAME_NUMBER ? "-numbered" : "", cacheKey(spec)));
         if (Files.exists(dir.resolve(".complete"))) {
             return load(spec, dir);
         }

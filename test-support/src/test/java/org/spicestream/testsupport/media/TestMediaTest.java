@@ -1,4 +1,4 @@
-package org.spicestream.it.media;
+package org.spicestream.testsupport.media;
 
 import static org.assertj.core.api.Assertions.assertThat;
 
@@ -7,6 +7,8 @@ import java.util.List;
 import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
+import org.junit.jupiter.params.ParameterizedTest;
+import org.junit.jupiter.params.provider.EnumSource;
 import org.spicestream.testsupport.ExternalTools;
 
 /** The test media kit: frame splitting, key-frame flags, colour handling and determinism. */
@@ -84,6 +86,22 @@ class TestMediaTest {
         assertThat(first.get(0)).isEqualTo(Bitstreams.H265_NAL_AUD);
         assertThat(first).contains(Bitstreams.H265_NAL_VPS, Bitstreams.H265_NAL_SPS, Bitstreams.H265_NAL_PPS);
         assertThat(first).anyMatch(t -> t == 19 || t == 20); // IDR_W_RADL / IDR_N_LP, not CRA
+    }
+
+    @ParameterizedTest
+    @EnumSource(VideoCodec.class)
+    void numberedStreamsShowEachFramesIndexAfterDecodingInEveryCodec(VideoCodec codec) {
+        EncodedStream s = TestMedia.get(MediaSpec.of(codec, W, H, FRAMES).withFrameNumbers());
+
+        for (int i : List.of(0, 1, 29, 31, 45, FRAMES - 1)) {
+            assertThat(FrameNumberCode.read(s.decodedFrame(i))).as("%s frame %d", codec, i).isEqualTo(i);
+            assertThat(FrameNumberCode.read(s.sourceFrame(i))).as("source frame %d", i).isEqualTo(i);
+        }
+        // Below the band the picture is the moving pattern, encoded as well as without the code.
+        int band = FrameNumberCode.bandHeight(H);
+        RgbImage decoded = s.decodedFrame(45).crop(0, band, W, H - band);
+        assertThat(TestMedia.psnr(decoded, s.sourceFrame(45).crop(0, band, W, H - band))).isGreaterThan(28.0);
+        assertThat(TestMedia.psnr(decoded, s.sourceFrame(40).crop(0, band, W, H - band))).isLessThan(25.0);
     }
 
     @Test
