@@ -36,7 +36,7 @@ public final class GuestTransports {
         List<Entry> created = new ArrayList<>();
         try {
             int n = 0;
-            for (URI uri : settings.devices()) {
+            for (URI uri : settings.defaultVm().devices()) {
                 String name = DEVICE_NAME_PREFIX + n++;
                 created.add(new Entry(name, uri, factory.createTransport(name, uri)));
             }

@@ -1,56 +1,34 @@
 package org.spicestream.distribution;
 
-import java.net.URI;
 import java.nio.file.Path;
 import java.time.Duration;
-import java.time.Instant;
 import java.util.List;
+import java.util.Objects;
 import java.util.Optional;
 import java.util.Set;
-import org.spicestream.reds.SessionPolicy;
+import org.spicestream.distribution.config.VmConfig;
 
 /**
- * The validated configuration of one spice-streamd run (command line merged over the config file).
+ * The validated configuration of one spice-streamd run (command line merged over the config file): the shared
+ * listen address, the default VM the command line's devices define, and the process-wide parts.
  *
- * @param listen SPICE listen address
- * @param password the ticket password (from the password file), or null
- * @param passwordExpiry when the password stops being accepted, or null
- * @param ticketingDisabled accept any client without a password
- * @param devices guest device URIs (the demo's comes on top when {@code demo})
- * @param demo run the embedded demo guest
- * @param sessionPolicy what a second client does to the first
- * @param sendQueueBytes per-connection send queue bound in bytes
- * @param sendQueueMessages per-connection send queue bound in messages
- * @param maxClientsPerChannel connections one channel accepts at once
- * @param maxSessions concurrent sessions (share policy)
- * @param keyFrameWait how long a client may wait for a key frame before the guest stream is restarted
- * @param maxFrameBytes largest DATA frame accepted from a guest
- * @param logLevel root log level
- * @param metrics where to serve /metrics, if anywhere
+ * @param listen the shared SPICE listen address
+ * @param defaultVm the VM of the command line's {@code --device}s (the demo's device comes on top when {@code demo})
+ * @param demo run the embedded demo guest as a device of the default VM
  * @param demoWarning why the demo runs without a password (logged at start), or null
- * @param web browser (WebSocket, static files) and TLS options
+ * @param web browser (WebSocket, static files) and TLS options of the shared port
+ * @param metrics where to serve /metrics, if anywhere
+ * @param logLevel root log level
  */
-public record Settings(
-        HostPort listen,
-        char[] password,
-        Instant passwordExpiry,
-        boolean ticketingDisabled,
-        List<URI> devices,
-        boolean demo,
-        SessionPolicy sessionPolicy,
-        long sendQueueBytes,
-        int sendQueueMessages,
-        int maxClientsPerChannel,
-        int maxSessions,
-        Duration keyFrameWait,
-        int maxFrameBytes,
-        LogLevel logLevel,
-        Optional<HostPort> metrics,
-        String demoWarning,
-        Web web) {
+public record Settings(HostPort listen, VmConfig defaultVm, boolean demo, String demoWarning, Web web,
+        Optional<HostPort> metrics, LogLevel logLevel) {
 
     public Settings {
-        devices = List.copyOf(devices);
+        Objects.requireNonNull(listen, "listen");
+        Objects.requireNonNull(defaultVm, "defaultVm");
+        Objects.requireNonNull(web, "web");
+        Objects.requireNonNull(metrics, "metrics");
+        Objects.requireNonNull(logLevel, "logLevel");
     }
 
     /**
@@ -77,16 +55,5 @@ public record Settings(
     /** Root log levels {@code --log-level} accepts. */
     public enum LogLevel {
         TRACE, DEBUG, INFO, WARN, ERROR, OFF
-    }
-
-    @Override
-    public String toString() {
-        // never the password
-        return "Settings{listen=" + listen + ", password=" + (password == null ? "none" : "set") + ", expiry="
-                + passwordExpiry + ", ticketingDisabled=" + ticketingDisabled + ", devices=" + devices + ", demo="
-                + demo + ", policy=" + sessionPolicy + ", sendQueueBytes=" + sendQueueBytes + ", sendQueueMessages="
-                + sendQueueMessages + ", maxClients=" + maxClientsPerChannel + ", maxSessions=" + maxSessions
-                + ", keyFrameWait=" + keyFrameWait + ", maxFrameBytes=" + maxFrameBytes + ", logLevel=" + logLevel
-                + ", metrics=" + metrics.map(HostPort::toString).orElse("off") + ", " + web + "}";
     }
 }

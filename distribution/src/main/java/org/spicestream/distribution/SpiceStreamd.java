@@ -25,6 +25,7 @@ import org.spicestream.distribution.input.GuestInput;
 import org.spicestream.distribution.metrics.MetricsEndpoint;
 import org.spicestream.distribution.metrics.StreamdMetrics;
 import org.spicestream.protocol.DeviceDisplayInfo;
+import org.spicestream.reds.AuthConfig;
 import org.spicestream.reds.ServerConfig;
 import org.spicestream.reds.SpiceServer;
 import org.spicestream.streamchannel.StreamReport;
@@ -76,7 +77,7 @@ public final class SpiceStreamd implements AutoCloseable {
             LOG.info("transport schemes: {}", deviceFactory.transports().schemes());
             if (settings.demoWarning() != null) {
                 LOG.warn(settings.demoWarning());
-            } else if (settings.ticketingDisabled()) {
+            } else if (settings.defaultVm().auth() instanceof AuthConfig.TicketingDisabled) {
                 LOG.warn("ticketing disabled: anyone who reaches {} can connect without a password", settings.listen());
             }
             server = SpiceServer.start(serverConfig, group);

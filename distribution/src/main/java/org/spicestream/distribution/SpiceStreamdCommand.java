@@ -23,7 +23,12 @@ import java.util.TreeSet;
 import java.util.regex.Matcher;
 import java.util.regex.Pattern;
 import org.spicestream.protocol.StreamLimits;
-import org.spicestream.reds.ServerConfig;
+import org.spicestream.distribution.config.VmConfig;
+import org.spicestream.distribution.config.VmLimits;
+import org.spicestream.reds.AuthConfig;
+import org.spicestream.reds.ConnectionConfig;
+import org.spicestream.reds.ListenConfig;
+import org.spicestream.reds.SessionConfig;
 import org.spicestream.reds.SpiceChannelType;
 import org.spicestream.reds.SessionPolicy;
 import picocli.CommandLine;
@@ -66,7 +71,7 @@ public final class SpiceStreamdCommand {
     public static final int EXIT_USAGE = 2;
 
     /** Default listen address: loopback only, the SPICE port. */
-    public static final String DEFAULT_LISTEN = ServerConfig.DEFAULT_HOST + ":" + ServerConfig.DEFAULT_PORT;
+    public static final String DEFAULT_LISTEN = ListenConfig.DEFAULT_HOST + ":" + ListenConfig.DEFAULT_PORT;
 
     /** Why {@code --password} is refused. */
     static final String PASSWORD_REFUSED = "a password on the command line is refused: other users can read it from"
@@ -108,22 +113,22 @@ public final class SpiceStreamdCommand {
                     + " (default: ${DEFAULT-VALUE})")
     String sessionPolicy;
 
-    // 32M = ServerConfig.DEFAULT_SEND_QUEUE_MAX_BYTES (checked by a test; written as --help and README show it)
+    // 32M = ConnectionConfig.DEFAULT_SEND_QUEUE_MAX_BYTES (checked by a test; written as --help and README show it)
     @Option(names = "--send-queue-bytes", paramLabel = "BYTES", defaultValue = "32M",
             description = "per-connection send queue bound; suffixes k, M, G; a display client whose queue is full"
                     + " skips frames until the next key frame (default: ${DEFAULT-VALUE})")
     String sendQueueBytes;
 
     @Option(names = "--send-queue-messages", paramLabel = "N",
-            defaultValue = "" + ServerConfig.DEFAULT_SEND_QUEUE_MAX_MESSAGES,
+            defaultValue = "" + ConnectionConfig.DEFAULT_SEND_QUEUE_MAX_MESSAGES,
             description = "per-connection send queue bound in messages (default: ${DEFAULT-VALUE})")
     int sendQueueMessages;
 
-    @Option(names = "--max-clients", paramLabel = "N", defaultValue = "" + ServerConfig.DEFAULT_MAX_CLIENTS_PER_CHANNEL,
+    @Option(names = "--max-clients", paramLabel = "N", defaultValue = "" + SessionConfig.DEFAULT_MAX_CLIENTS_PER_CHANNEL,
             description = "connections one channel accepts at once (default: ${DEFAULT-VALUE})")
     int maxClients;
 
-    @Option(names = "--max-sessions", paramLabel = "N", defaultValue = "" + ServerConfig.DEFAULT_MAX_SESSIONS,
+    @Option(names = "--max-sessions", paramLabel = "N", defaultValue = "" + SessionConfig.DEFAULT_MAX_SESSIONS,
             description = "concurrent sessions with --session-policy share (default: ${DEFAULT-VALUE})")
     int maxSessions;
 
@@ -172,13 +177,13 @@ public final class SpiceStreamdCommand {
                     + " NEED_SECURED (spice-gtk then moves to --tls-port)")
     String secureChannels;
 
-    // 64k = ServerConfig.DEFAULT_MAX_WEBSOCKET_FRAME_SIZE (checked by a test)
+    // 64k = WebConfig.DEFAULT_MAX_WEBSOCKET_FRAME_SIZE (checked by a test)
     @Option(names = "--ws-max-frame-bytes", paramLabel = "BYTES", defaultValue = "64k",
             description = "largest WebSocket frame a client may send (larger: close 1009); suffixes k, M"
                     + " (default: ${DEFAULT-VALUE})")
     String wsMaxFrameBytes;
 
-    // 5000 = ServerConfig.DEFAULT_HTTP_REQUEST_TIMEOUT (annotations need a constant)
+    // 5000 = WebConfig.DEFAULT_REQUEST_TIMEOUT (annotations need a constant)
     @Option(names = "--http-timeout", paramLabel = "MS", defaultValue = "5000",
             description = "time to send a complete HTTP request / WebSocket handshake (request line at most 4 KiB,"
                     + " headers 8 KiB) (default: ${DEFAULT-VALUE})")
@@ -383,9 +388,20 @@ public final class SpiceStreamdCommand {
             throw new ParameterException(cl, "--log-level must be one of trace, debug, info, warn, error, off; not '"
                     + logLevel + "'");
         }
-        return new Settings(listenAt, pw, expiry, noAuth, uris, runDemo, policy, queueBytes, sendQueueMessages,
-                maxClients, maxSessions, Duration.ofMillis(keyFrameWaitMs), (int) frameBytes, level, metricsAt,
-                demoWarning, web(cl));
+        AuthConfig auth = noAuth ? AuthConfig.TICKETING_DISABLED
+                : pw == null ? AuthConfig.REFUSE_ALL : AuthConfig.password(pw, expiry);
+        if (pw != null) {
+            java.util.Arrays.fill(pw, '\0');
+        }
+        VmConfig vm;
+        try {
+            vm = VmConfig.of(VmConfig.DEFAULT_VM, uris).withAuth(auth).withSessionPolicy(policy)
+                    .withLimits(new VmLimits(queueBytes, sendQueueMessages, maxClients, maxSessions,
+                            Duration.ofMillis(keyFrameWaitMs), (int) frameBytes));
+        } catch (IllegalArgumentException e) {
+            throw new ParameterException(cl, e.getMessage());
+        }
+        return new Settings(listenAt, vm, runDemo, demoWarning, web(cl), metricsAt, level);
     }
 
     private Settings.Web web(CommandLine cl) {
@@ -513,9 +529,9 @@ public final class SpiceStreamdCommand {
         if (line.isEmpty()) {
             throw new ParameterException(cl, "password file " + file + " is empty");
         }
-        if (line.getBytes(StandardCharsets.UTF_8).length > ServerConfig.MAX_PASSWORD_BYTES) {
+        if (line.getBytes(StandardCharsets.UTF_8).length > AuthConfig.MAX_PASSWORD_BYTES) {
             throw new ParameterException(cl, "the password in " + file + " is longer than "
-                    + ServerConfig.MAX_PASSWORD_BYTES + " bytes (the SPICE ticket limit)");
+                    + AuthConfig.MAX_PASSWORD_BYTES + " bytes (the SPICE ticket limit)");
         }
         return line.toCharArray();
     }

@@ -16,7 +16,8 @@ import java.util.regex.Matcher;
 import java.util.regex.Pattern;
 import org.junit.jupiter.api.Test;
 import org.spicestream.protocol.StreamLimits;
-import org.spicestream.reds.ServerConfig;
+import org.spicestream.reds.ConnectionConfig;
+import org.spicestream.reds.WebConfig;
 
 /**
  * README.md's options table is {@link SpiceStreamdCommand#optionsTable()} (the model {@code --help} prints), and
@@ -73,10 +74,10 @@ class ReadmeOptionsTest {
     void humanReadableDefaultsAreTheLibraryDefaults() {
         StringWriter out = new StringWriter();
         Settings s = SpiceStreamdCommand.parse(new PrintWriter(out), new PrintWriter(out)).settings();
-        assertThat(s.sendQueueBytes()).isEqualTo(ServerConfig.DEFAULT_SEND_QUEUE_MAX_BYTES);
-        assertThat(s.maxFrameBytes()).isEqualTo(StreamLimits.DATA_MAX_BYTES);
-        assertThat(s.web().wsMaxFrameBytes()).isEqualTo(ServerConfig.DEFAULT_MAX_WEBSOCKET_FRAME_SIZE);
-        assertThat(s.web().httpTimeout()).isEqualTo(ServerConfig.DEFAULT_HTTP_REQUEST_TIMEOUT);
+        assertThat(s.defaultVm().limits().sendQueueBytes()).isEqualTo(ConnectionConfig.DEFAULT_SEND_QUEUE_MAX_BYTES);
+        assertThat(s.defaultVm().limits().maxFrameBytes()).isEqualTo(StreamLimits.DATA_MAX_BYTES);
+        assertThat(s.web().wsMaxFrameBytes()).isEqualTo(WebConfig.DEFAULT_MAX_WEBSOCKET_FRAME_SIZE);
+        assertThat(s.web().httpTimeout()).isEqualTo(WebConfig.DEFAULT_REQUEST_TIMEOUT);
     }
 
     private static List<String> names(Pattern p, String text) {

@@ -17,7 +17,10 @@ import java.util.Optional;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 import org.spicestream.protocol.StreamLimits;
-import org.spicestream.reds.ServerConfig;
+import org.spicestream.reds.AuthConfig;
+import org.spicestream.reds.ConnectionConfig;
+import org.spicestream.reds.SessionConfig;
+import org.spicestream.reds.WebConfig;
 import org.spicestream.reds.SessionPolicy;
 import org.spicestream.streamchannel.StreamChannelConfig;
 
@@ -59,25 +62,25 @@ class SpiceStreamdCommandTest {
     void noArgumentsRunTheDemoOnLoopbackWithoutTicketingAndSayWhy() {
         Settings s = ok();
         assertThat(s.demo()).isTrue();
-        assertThat(s.devices()).isEmpty();
+        assertThat(s.defaultVm().devices()).isEmpty();
         assertThat(s.listen()).isEqualTo(new HostPort("127.0.0.1", 5900));
-        assertThat(s.ticketingDisabled()).isTrue();
-        assertThat(s.password()).isNull();
+        assertThat(s.defaultVm().auth()).isEqualTo(AuthConfig.TICKETING_DISABLED);
+        assertThat(s.defaultVm().auth()).isNotInstanceOf(AuthConfig.Password.class);
         assertThat(s.demoWarning()).contains("loopback");
         assertThat(s.metrics()).isEmpty();
-        assertThat(s.sessionPolicy()).isEqualTo(SessionPolicy.REPLACE);
+        assertThat(s.defaultVm().sessionPolicy()).isEqualTo(SessionPolicy.REPLACE);
         assertThat(s.logLevel()).isEqualTo(Settings.LogLevel.INFO);
     }
 
     @Test
     void defaultsAreTheLibraryDefaults() {
         Settings s = ok();
-        assertThat(s.sendQueueBytes()).isEqualTo(ServerConfig.DEFAULT_SEND_QUEUE_MAX_BYTES);
-        assertThat(s.sendQueueMessages()).isEqualTo(ServerConfig.DEFAULT_SEND_QUEUE_MAX_MESSAGES);
-        assertThat(s.maxClientsPerChannel()).isEqualTo(ServerConfig.DEFAULT_MAX_CLIENTS_PER_CHANNEL);
-        assertThat(s.maxSessions()).isEqualTo(ServerConfig.DEFAULT_MAX_SESSIONS);
-        assertThat(s.keyFrameWait()).isEqualTo(StreamChannelConfig.DEFAULT_KEY_FRAME_WAIT_LIMIT);
-        assertThat(s.maxFrameBytes()).isEqualTo(StreamLimits.DATA_MAX_BYTES);
+        assertThat(s.defaultVm().limits().sendQueueBytes()).isEqualTo(ConnectionConfig.DEFAULT_SEND_QUEUE_MAX_BYTES);
+        assertThat(s.defaultVm().limits().sendQueueMessages()).isEqualTo(ConnectionConfig.DEFAULT_SEND_QUEUE_MAX_MESSAGES);
+        assertThat(s.defaultVm().limits().maxClientsPerChannel()).isEqualTo(SessionConfig.DEFAULT_MAX_CLIENTS_PER_CHANNEL);
+        assertThat(s.defaultVm().limits().maxSessions()).isEqualTo(SessionConfig.DEFAULT_MAX_SESSIONS);
+        assertThat(s.defaultVm().limits().keyFrameWait()).isEqualTo(StreamChannelConfig.DEFAULT_KEY_FRAME_WAIT_LIMIT);
+        assertThat(s.defaultVm().limits().maxFrameBytes()).isEqualTo(StreamLimits.DATA_MAX_BYTES);
     }
 
     @Test
@@ -114,8 +117,8 @@ class SpiceStreamdCommandTest {
     void passwordFileGivesThePasswordWithoutItsLineEnd() throws IOException {
         Settings s = ok("--password-file", passwordFile("s3cr3t\r\nignored\n").toString(), "--device",
                 "unix:/run/a.sock");
-        assertThat(s.password()).containsExactly("s3cr3t".toCharArray());
-        assertThat(s.ticketingDisabled()).isFalse();
+        assertThat(s.defaultVm().auth()).isEqualTo(AuthConfig.password("s3cr3t"));
+        assertThat(s.defaultVm().auth()).isNotEqualTo(AuthConfig.TICKETING_DISABLED);
         assertThat(s.demo()).isFalse();
         assertThat(s.toString()).doesNotContain("s3cr3t");
     }
@@ -132,11 +135,11 @@ class SpiceStreamdCommandTest {
     @Test
     void passwordExpiryTakesAnInstantOrADurationFromStart() throws IOException {
         String pw = passwordFile("pw").toString();
-        assertThat(ok("--password-file", pw, "--password-expiry", "30m").passwordExpiry())
+        assertThat(ok("--password-file", pw, "--password-expiry", "30m").defaultVm().auth()).extracting(a -> ((AuthConfig.Password) a).expiry())
                 .isEqualTo(NOW.plus(Duration.ofMinutes(30)));
-        assertThat(ok("--password-file", pw, "--password-expiry", "PT2H").passwordExpiry())
+        assertThat(ok("--password-file", pw, "--password-expiry", "PT2H").defaultVm().auth()).extracting(a -> ((AuthConfig.Password) a).expiry())
                 .isEqualTo(NOW.plus(Duration.ofHours(2)));
-        assertThat(ok("--password-file", pw, "--password-expiry", "2026-12-01T18:00:00Z").passwordExpiry())
+        assertThat(ok("--password-file", pw, "--password-expiry", "2026-12-01T18:00:00Z").defaultVm().auth()).extracting(a -> ((AuthConfig.Password) a).expiry())
                 .isEqualTo(Instant.parse("2026-12-01T18:00:00Z"));
         assertThat(refused("--password-file", pw, "--password-expiry", "soon")).contains("--password-expiry");
         assertThat(refused("--password-expiry", "30m")).contains("needs --password-file");
@@ -158,7 +161,7 @@ class SpiceStreamdCommandTest {
     void devicesRepeatAndDemoCanRunBesideThem() throws IOException {
         String pw = passwordFile("pw").toString();
         Settings s = ok("--password-file", pw, "--device", "unix:/run/a.sock", "--device", "tcp://127.0.0.1:5555?listen");
-        assertThat(s.devices()).containsExactly(URI.create("unix:/run/a.sock"),
+        assertThat(s.defaultVm().devices()).containsExactly(URI.create("unix:/run/a.sock"),
                 URI.create("tcp://127.0.0.1:5555?listen"));
         assertThat(s.demo()).isFalse();
         assertThat(ok("--password-file", pw, "--device", "unix:/run/a.sock", "--demo").demo()).isTrue();
@@ -170,13 +173,13 @@ class SpiceStreamdCommandTest {
         Settings s = ok("--send-queue-bytes", "64M", "--send-queue-messages", "10", "--max-clients", "3",
                 "--max-sessions", "4", "--key-frame-wait", "0", "--max-frame-bytes", "4M", "--session-policy", "SHARE",
                 "--log-level", "debug");
-        assertThat(s.sendQueueBytes()).isEqualTo(64L << 20);
-        assertThat(s.sendQueueMessages()).isEqualTo(10);
-        assertThat(s.maxClientsPerChannel()).isEqualTo(3);
-        assertThat(s.maxSessions()).isEqualTo(4);
-        assertThat(s.keyFrameWait()).isZero();
-        assertThat(s.maxFrameBytes()).isEqualTo(4 << 20);
-        assertThat(s.sessionPolicy()).isEqualTo(SessionPolicy.SHARE);
+        assertThat(s.defaultVm().limits().sendQueueBytes()).isEqualTo(64L << 20);
+        assertThat(s.defaultVm().limits().sendQueueMessages()).isEqualTo(10);
+        assertThat(s.defaultVm().limits().maxClientsPerChannel()).isEqualTo(3);
+        assertThat(s.defaultVm().limits().maxSessions()).isEqualTo(4);
+        assertThat(s.defaultVm().limits().keyFrameWait()).isZero();
+        assertThat(s.defaultVm().limits().maxFrameBytes()).isEqualTo(4 << 20);
+        assertThat(s.defaultVm().sessionPolicy()).isEqualTo(SessionPolicy.SHARE);
         assertThat(s.logLevel()).isEqualTo(Settings.LogLevel.DEBUG);
         assertThat(refused("--max-frame-bytes", "33M")).contains("--max-frame-bytes");
         assertThat(refused("--send-queue-messages", "0")).contains("> 0");
@@ -200,21 +203,21 @@ class SpiceStreamdCommandTest {
                 ""));
         Settings fromFile = ok("--config", config.toString());
         assertThat(fromFile.listen()).isEqualTo(new HostPort("127.0.0.1", 6000));
-        assertThat(fromFile.password()).containsExactly('p', 'w');
-        assertThat(fromFile.devices()).containsExactly(URI.create("unix:/run/a.sock"),
+        assertThat(fromFile.defaultVm().auth()).isEqualTo(AuthConfig.password("pw"));
+        assertThat(fromFile.defaultVm().devices()).containsExactly(URI.create("unix:/run/a.sock"),
                 URI.create("tcp://127.0.0.1:5555"));
-        assertThat(fromFile.sessionPolicy()).isEqualTo(SessionPolicy.SHARE);
-        assertThat(fromFile.sendQueueMessages()).isEqualTo(77);
+        assertThat(fromFile.defaultVm().sessionPolicy()).isEqualTo(SessionPolicy.SHARE);
+        assertThat(fromFile.defaultVm().limits().sendQueueMessages()).isEqualTo(77);
         assertThat(fromFile.logLevel()).isEqualTo(Settings.LogLevel.WARN);
 
         Settings overridden = ok("--config", config.toString(), "--listen", "127.0.0.1:7000", "--device",
                 "unix:/run/b.sock", "--session-policy", "replace", "--log-level", "info");
         assertThat(overridden.listen()).isEqualTo(new HostPort("127.0.0.1", 7000));
-        assertThat(overridden.devices()).containsExactly(URI.create("unix:/run/b.sock"));
-        assertThat(overridden.sessionPolicy()).isEqualTo(SessionPolicy.REPLACE);
+        assertThat(overridden.defaultVm().devices()).containsExactly(URI.create("unix:/run/b.sock"));
+        assertThat(overridden.defaultVm().sessionPolicy()).isEqualTo(SessionPolicy.REPLACE);
         assertThat(overridden.logLevel()).isEqualTo(Settings.LogLevel.INFO);
-        assertThat(overridden.sendQueueMessages()).isEqualTo(77); // not on the command line: from the file
-        assertThat(overridden.password()).containsExactly('p', 'w');
+        assertThat(overridden.defaultVm().limits().sendQueueMessages()).isEqualTo(77); // not on the command line: from the file
+        assertThat(overridden.defaultVm().auth()).isEqualTo(AuthConfig.password("pw"));
     }
 
     @Test
@@ -222,7 +225,7 @@ class SpiceStreamdCommandTest {
         Path config = dir.resolve("c.properties");
         Files.writeString(config, "disable-ticketing=true\nlisten=0.0.0.0:5900\n");
         Settings s = ok("--config", config.toString());
-        assertThat(s.ticketingDisabled()).isTrue();
+        assertThat(s.defaultVm().auth()).isEqualTo(AuthConfig.TICKETING_DISABLED);
         assertThat(s.demoWarning()).isNull();
         assertThat(s.demo()).isTrue();
     }
@@ -248,8 +251,8 @@ class SpiceStreamdCommandTest {
         assertThat(none.webRoot()).isNull();
         assertThat(none.tlsPort()).isZero();
         assertThat(none.secureChannels()).isEmpty();
-        assertThat(none.wsMaxFrameBytes()).isEqualTo(ServerConfig.DEFAULT_MAX_WEBSOCKET_FRAME_SIZE);
-        assertThat(none.httpTimeout()).isEqualTo(ServerConfig.DEFAULT_HTTP_REQUEST_TIMEOUT);
+        assertThat(none.wsMaxFrameBytes()).isEqualTo(WebConfig.DEFAULT_MAX_WEBSOCKET_FRAME_SIZE);
+        assertThat(none.httpTimeout()).isEqualTo(WebConfig.DEFAULT_REQUEST_TIMEOUT);
         Path cert = Files.writeString(dir.resolve("c.pem"), "x");
         Path key = Files.writeString(dir.resolve("k.pem"), "x");
         Settings.Web w = ok("--web-root", dir.toString(), "--tls-port", "5901", "--tls-cert", cert.toString(),

@@ -48,7 +48,7 @@ final class LinkHandler extends ByteToMessageDecoder {
     @Override
     public void handlerAdded(ChannelHandlerContext ctx) throws Exception {
         super.handlerAdded(ctx);
-        long nanos = server.config().linkTimeout().toNanos();
+        long nanos = server.config().link().timeout().toNanos();
         timeout = ctx.executor().schedule(() -> {
             if (state != State.DONE) {
                 LOG.info("link from {}: timed out in state {}", ctx.channel().remoteAddress(), state);
@@ -93,7 +93,7 @@ final class LinkHandler extends ByteToMessageDecoder {
             return;
         }
         long size = in.getUnsignedIntLE(r + 12);
-        if (size < Wire.LINK_MESS_SIZE || size > server.config().maxLinkMessageSize()) {
+        if (size < Wire.LINK_MESS_SIZE || size > server.config().link().maxMessageSize()) {
             fail(ctx, in, SpiceLinkError.INVALID_DATA, "link message size " + size);
             return;
         }
@@ -114,7 +114,7 @@ final class LinkHandler extends ByteToMessageDecoder {
             return;
         }
         in.skipBytes(bodySize);
-        if (!tls && server.config().secureChannels().contains(mess.channelType())) {
+        if (!tls && server.config().listen().secureChannels().contains(mess.channelType())) {
             // §3.8: spice-gtk reconnects this channel to the TLS port; html5 fails
             fail(ctx, in, SpiceLinkError.NEED_SECURED,
                     SpiceChannelType.name(mess.channelType()) + " must use TLS");

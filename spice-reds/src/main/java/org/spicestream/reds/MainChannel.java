@@ -44,7 +44,7 @@ final class MainChannel extends RedChannel {
 
     int supportedMouseModes() {
         return SpiceMessages.MOUSE_MODE_SERVER
-                | (server.config().clientMouseModeAllowed() ? SpiceMessages.MOUSE_MODE_CLIENT : 0);
+                | (server.config().input().clientMouseModeAllowed() ? SpiceMessages.MOUSE_MODE_CLIENT : 0);
     }
 
     int mouseMode() {

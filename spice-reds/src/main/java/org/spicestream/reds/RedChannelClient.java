@@ -94,7 +94,7 @@ public final class RedChannelClient {
         this.headerSize = miniHeader ? Wire.MINI_HEADER_SIZE : Wire.FULL_HEADER_SIZE;
         this.remoteCommonCaps = remoteCommonCaps.clone();
         this.remoteChannelCaps = remoteChannelCaps.clone();
-        ServerConfig cfg = server.config();
+        ConnectionConfig cfg = server.config().connection();
         this.maxBytes = cfg.sendQueueMaxBytes();
         this.maxMessages = cfg.sendQueueMaxMessages();
         this.ackWindow = channel.usesAckWindow();
@@ -268,7 +268,7 @@ public final class RedChannelClient {
             return;
         }
         pingTimer = loop.schedule(this::pingTick, FIRST_PING_DELAY_MS, TimeUnit.MILLISECONDS);
-        long stuckPeriod = Math.max(1, server.config().stuckClientTimeout().toNanos() / STUCK_CHECKS_PER_TIMEOUT);
+        long stuckPeriod = Math.max(1, server.config().connection().stuckClientTimeout().toNanos() / STUCK_CHECKS_PER_TIMEOUT);
         stuckTimer = loop.scheduleAtFixedRate(this::stuckCheck, stuckPeriod, stuckPeriod, TimeUnit.NANOSECONDS);
     }
 
@@ -450,7 +450,7 @@ public final class RedChannelClient {
         }
         boolean blocked = !queue.isEmpty() || pingOutstanding;
         long idle = System.nanoTime() - lastProgressNanos;
-        if (blocked && idle > server.config().stuckClientTimeout().toNanos()) {
+        if (blocked && idle > server.config().connection().stuckClientTimeout().toNanos()) {
             LOG.warn("{}: no progress for {} ms ({} messages queued, pong outstanding: {})", logContext,
                     TimeUnit.NANOSECONDS.toMillis(idle), queue.size(), pingOutstanding);
             doDisconnect("stuck client", false);
@@ -488,7 +488,7 @@ public final class RedChannelClient {
                     pingOutstanding = false;
                     roundTripNanos = System.nanoTime() - ts;
                     LOG.debug("{}: round trip {} us", logContext, roundTripNanos / 1000);
-                    pingTimer = loop.schedule(this::pingTick, server.config().pingInterval().toNanos(),
+                    pingTimer = loop.schedule(this::pingTick, server.config().connection().pingInterval().toNanos(),
                             TimeUnit.NANOSECONDS);
                 }
             }

@@ -4,6 +4,6 @@ package org.spicestream.reds;
 public enum SessionPolicy {
     /** Reference behaviour (B51): a new main link disconnects every existing session first. */
     REPLACE,
-    /** Several sessions at once, up to {@link ServerConfig#maxSessions()}. */
+    /** Several sessions at once, up to {@link SessionConfig#maxSessions()}. */
     SHARE
 }

@@ -37,7 +37,6 @@ import org.slf4j.LoggerFactory;
 import org.spicestream.reds.internal.LinkMess;
 import org.spicestream.reds.internal.TicketVerifier;
 import org.spicestream.reds.internal.web.ProtocolSniffer;
-import org.spicestream.reds.internal.web.WebSettings;
 
 /** The SPICE server: listens, links clients, runs the main and inputs channels and the channel registry. */
 public final class SpiceServer implements AutoCloseable {
@@ -58,7 +57,7 @@ public final class SpiceServer implements AutoCloseable {
     private final ChannelRegistry registry = new ChannelRegistry(this);
     private final MainChannel mainChannel;
     private final InputsChannel inputsChannel;
-    private final TicketVerifier ticketVerifier;
+    private volatile TicketVerifier ticketVerifier;
     private final EventLoopGroup group;
     private final boolean ownGroup;
     private final ExecutorService keyExecutor;
@@ -67,7 +66,6 @@ public final class SpiceServer implements AutoCloseable {
     private final java.util.concurrent.atomic.LongAdder internalErrors = new java.util.concurrent.atomic.LongAdder();
     private final SecureRandom random = new SecureRandom();
     private final Map<Integer, Session> sessions = new HashMap<>();
-    private final WebSettings webSettings;
     private volatile Channel serverChannel;
     private volatile Channel tlsServerChannel;
     private SslContext sslContext;
@@ -75,14 +73,10 @@ public final class SpiceServer implements AutoCloseable {
 
     private SpiceServer(ServerConfig config, EventLoopGroup externalGroup) {
         this.config = config;
-        this.ticketVerifier = new TicketVerifier(config.passwordBytes(), config.passwordExpiry(),
-                config.ticketingDisabled(), Clock.systemUTC());
+        this.ticketVerifier = TicketVerifier.of(config.auth(), Clock.systemUTC());
         this.mainChannel = new MainChannel(this);
         this.mainChannel.attach(registry, 0);
-        this.inputsChannel = new InputsChannel(config.inputSink());
-        this.webSettings = new WebSettings(config.webRoot(), config.maxHttpInitialLine(), config.maxHttpHeaderSize(),
-                config.httpRequestTimeout(), config.maxWebSocketFrameSize(), config.webSocketAllowedOrigins(),
-                config.maxStaticFileSize());
+        this.inputsChannel = new InputsChannel(config.input().sink());
         if (externalGroup != null) {
             this.group = externalGroup;
             this.ownGroup = false;
@@ -120,18 +114,21 @@ public final class SpiceServer implements AutoCloseable {
 
     private void bind() {
         registry.register(inputsChannel);
-        if (config.tls() != null) {
-            sslContext = buildSslContext(config.tls());
+        ListenConfig l = config.listen();
+        if (l.tls() != null) {
+            sslContext = buildSslContext(l.tls());
         }
         Class<? extends ServerChannel> channelClass = useEpoll(group) ? EpollServerSocketChannel.class : NioServerSocketChannel.class;
-        serverChannel = listen(channelClass, config.listenAddress(), false);
-        LOG.info("SPICE server listening on {} ({}, policy {}, web root {})", serverChannel.localAddress(),
-                channelClass.getSimpleName(), config.sessionPolicy(), config.webRoot());
+        if (l.address() != null) {
+            serverChannel = listen(channelClass, l.address(), false);
+            LOG.info("SPICE server listening on {} ({}, policy {}, web root {})", serverChannel.localAddress(),
+                    channelClass.getSimpleName(), config.sessions().policy(), config.web().webRoot());
+        }
         if (sslContext != null) {
-            tlsServerChannel = listen(channelClass, config.tls().listenAddress(), true);
+            tlsServerChannel = listen(channelClass, l.tls().listenAddress(), true);
             LOG.info("SPICE TLS listening on {} (client certificates {}, secure channels {})",
-                    tlsServerChannel.localAddress(), config.tls().clientCa() == null ? "not asked" : "required",
-                    config.secureChannels());
+                    tlsServerChannel.localAddress(), l.tls().clientCa() == null ? "not asked" : "required",
+                    l.secureChannels());
         }
     }
 
@@ -188,7 +185,7 @@ public final class SpiceServer implements AutoCloseable {
         int n;
         do {
             n = linking.get();
-            if (n >= config.maxLinkingConnections()) {
+            if (n >= config.link().maxLinkingConnections()) {
                 LOG.warn("refusing connection from {}: {} connections already linking", ch.remoteAddress(), n);
                 ch.close();
                 return;
@@ -198,13 +195,14 @@ public final class SpiceServer implements AutoCloseable {
         if (tls) {
             ch.pipeline().addLast("tls", sslContext.newHandler(ch.alloc()));
         }
-        ch.pipeline().addLast("sniff", new ProtocolSniffer(webSettings, tls));
+        ch.pipeline().addLast("sniff", new ProtocolSniffer(config.web(), tls));
         ch.pipeline().addLast("link", new LinkHandler(this, tls));
     }
 
-    /** The address the server listens on (the real port when configured with port 0). */
+    /** The plain address the server listens on (the real port when configured with port 0), or null. */
     public InetSocketAddress localAddress() {
-        return (InetSocketAddress) serverChannel.localAddress();
+        Channel c = serverChannel;
+        return c == null ? null : (InetSocketAddress) c.localAddress();
     }
 
     /** The TLS listener's address, or null when no TLS listener is configured. */
@@ -223,6 +221,15 @@ public final class SpiceServer implements AutoCloseable {
 
     public ServerConfig config() {
         return config;
+    }
+
+    /**
+     * Replaces how tickets are checked from the next link on (a password rotation); connected clients stay. The
+     * configuration {@link #config()} reports is not changed.
+     */
+    public void setAuth(AuthConfig auth) {
+        ticketVerifier = TicketVerifier.of(auth, Clock.systemUTC());
+        LOG.info("authentication now {}", auth);
     }
 
     /** Snapshot of the connected sessions. */
@@ -336,11 +343,11 @@ public final class SpiceServer implements AutoCloseable {
             }
             Session session;
             if (target == mainChannel) {
-                if (config.sessionPolicy() == SessionPolicy.REPLACE) {
+                if (config.sessions().policy() == SessionPolicy.REPLACE) {
                     replaced = new ArrayList<>(sessions.values());
                     sessions.clear();
                     replaced.forEach(Session::deactivate);
-                } else if (sessions.size() >= config.maxSessions()) {
+                } else if (sessions.size() >= config.sessions().maxSessions()) {
                     return new LinkOutcome(SpiceLinkError.ERROR, "too many sessions (" + sessions.size() + ")", null);
                 }
                 int id;
@@ -358,7 +365,7 @@ public final class SpiceServer implements AutoCloseable {
                 if (target.registry() == null) {
                     return new LinkOutcome(SpiceLinkError.CHANNEL_NOT_AVAILABLE, target + " is gone", null);
                 }
-                if (target.clientCount() >= config.maxClientsPerChannel()) {
+                if (target.clientCount() >= config.sessions().maxClientsPerChannel()) {
                     return new LinkOutcome(SpiceLinkError.CHANNEL_NOT_AVAILABLE,
                             target + " already has " + target.clientCount() + " clients", null);
                 }

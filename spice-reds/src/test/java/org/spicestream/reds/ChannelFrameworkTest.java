@@ -25,8 +25,8 @@ class ChannelFrameworkTest {
         }
     }
 
-    private SpiceServer start(ServerConfig.Builder b) {
-        server = SpiceServer.start(b.listen("127.0.0.1", 0).ticketingDisabled(true).build());
+    private SpiceServer start(ServerConfig c) {
+        server = SpiceServer.start(c.withListen(ListenConfig.of("127.0.0.1", 0)).withAuth(AuthConfig.TICKETING_DISABLED));
         return server;
     }
 
@@ -37,7 +37,7 @@ class ChannelFrameworkTest {
     @Test
     void ackWindowStopsAboveTwoWindowsAndResumesOnAck() throws Exception {
         int window = 2;
-        start(ServerConfig.builder().ackWindow(window));
+        start(ServerConfig.DEFAULT.withConnection(ConnectionConfig.DEFAULT.withAckWindow(window)));
         TestChannel display = new TestChannel(SpiceChannelType.DISPLAY, true, 1024);
         server.channels().register(display);
         try (SpiceTestClient main = SpiceTestClient.connectMain(server.localAddress(), "");
@@ -78,7 +78,7 @@ class ChannelFrameworkTest {
 
     @Test
     void queueBoundRefusesAndSendOverflowDisconnects() throws Exception {
-        start(ServerConfig.builder().ackWindow(1).sendQueueMaxMessages(8));
+        start(ServerConfig.DEFAULT.withConnection(ConnectionConfig.DEFAULT.withAckWindow(1).withSendQueue(ConnectionConfig.DEFAULT_SEND_QUEUE_MAX_BYTES, 8)));
         TestChannel display = new TestChannel(SpiceChannelType.DISPLAY, true, 1024);
         server.channels().register(display);
         AtomicInteger drained = new AtomicInteger();
@@ -122,7 +122,7 @@ class ChannelFrameworkTest {
 
     @Test
     void oversizedOrUnknownMessagesDisconnectOnlyThatClient() throws Exception {
-        start(ServerConfig.builder());
+        start(ServerConfig.DEFAULT);
         TestChannel display = new TestChannel(SpiceChannelType.DISPLAY, false, 1024);
         server.channels().register(display);
         try (SpiceTestClient main = SpiceTestClient.connectMain(server.localAddress(), "");
@@ -144,7 +144,7 @@ class ChannelFrameworkTest {
 
     @Test
     void pingIsAnsweredAndRoundTripMeasured() throws Exception {
-        start(ServerConfig.builder());
+        start(ServerConfig.DEFAULT);
         TestChannel display = new TestChannel(SpiceChannelType.DISPLAY, true, 1024);
         server.channels().register(display);
         try (SpiceTestClient main = SpiceTestClient.connectMain(server.localAddress(), "");
@@ -163,7 +163,7 @@ class ChannelFrameworkTest {
 
     @Test
     void closeSendsDisconnectingAndReleasesQueuedBuffers() throws Exception {
-        start(ServerConfig.builder().ackWindow(1));
+        start(ServerConfig.DEFAULT.withConnection(ConnectionConfig.DEFAULT.withAckWindow(1)));
         TestChannel display = new TestChannel(SpiceChannelType.DISPLAY, true, 1024);
         server.channels().register(display);
         SpiceTestClient main = SpiceTestClient.connectMain(server.localAddress(), "");
@@ -194,7 +194,7 @@ class ChannelFrameworkTest {
 
     @Test
     void setAckIsTheFirstMessageAndMatchesTheVector() throws Exception {
-        start(ServerConfig.builder());
+        start(ServerConfig.DEFAULT);
         TestChannel cursor = new TestChannel(SpiceChannelType.CURSOR, true, 1024);
         server.channels().register(cursor);
         try (SpiceTestClient main = SpiceTestClient.connectMain(server.localAddress(), "");
@@ -205,7 +205,7 @@ class ChannelFrameworkTest {
 
     @Test
     void clientThatStopsAckingIsDisconnectedAfterTheStuckTimeout() throws Exception {
-        start(ServerConfig.builder().ackWindow(1).stuckClientTimeout(Duration.ofMillis(400)));
+        start(ServerConfig.DEFAULT.withConnection(ConnectionConfig.DEFAULT.withAckWindow(1).withStuckClientTimeout(Duration.ofMillis(400))));
         TestChannel display = new TestChannel(SpiceChannelType.DISPLAY, true, 1024);
         server.channels().register(display);
         try (SpiceTestClient main = SpiceTestClient.connectMain(server.localAddress(), "");
@@ -224,7 +224,7 @@ class ChannelFrameworkTest {
 
     @Test
     void concurrentProducersKeepTheirOwnOrderAndTheCountersBalance() throws Exception {
-        start(ServerConfig.builder());
+        start(ServerConfig.DEFAULT);
         TestChannel display = new TestChannel(SpiceChannelType.DISPLAY, true, 1024);
         server.channels().register(display);
         int perThread = 300;

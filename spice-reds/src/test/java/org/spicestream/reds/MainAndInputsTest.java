@@ -26,8 +26,8 @@ class MainAndInputsTest {
         }
     }
 
-    private SpiceServer start(ServerConfig.Builder b) {
-        server = SpiceServer.start(b.listen("127.0.0.1", 0).ticketingDisabled(true).build());
+    private SpiceServer start(ServerConfig c) {
+        server = SpiceServer.start(c.withListen(ListenConfig.of("127.0.0.1", 0)).withAuth(AuthConfig.TICKETING_DISABLED));
         return server;
     }
 
@@ -38,7 +38,7 @@ class MainAndInputsTest {
 
     @Test
     void channelsListThenLateChannelAnnouncedOnceAndIdsReused() {
-        start(ServerConfig.builder());
+        start(ServerConfig.DEFAULT);
         // inputs 0 is registered by the server; then display 0, cursor 0: newest first = the vector's order
         TestChannel display0 = new TestChannel(SpiceChannelType.DISPLAY, true, 1024);
         assertThat(server.channels().register(display0)).isZero();
@@ -70,7 +70,7 @@ class MainAndInputsTest {
 
     @Test
     void channelRegisteredBeforeAttachIsNotAnnouncedTwice() {
-        start(ServerConfig.builder());
+        start(ServerConfig.DEFAULT);
         try (SpiceTestClient main = SpiceTestClient.connectMain(server.localAddress(), "")) {
             main.next(SpiceMessages.MSG_MAIN_INIT);
             server.channels().register(new TestChannel(SpiceChannelType.DISPLAY, true, 1024));
@@ -84,7 +84,7 @@ class MainAndInputsTest {
 
     @Test
     void replacePolicyDisconnectsTheOldSessionSharePolicyKeepsBoth() throws Exception {
-        start(ServerConfig.builder());
+        start(ServerConfig.DEFAULT);
         try (SpiceTestClient first = SpiceTestClient.connectMain(server.localAddress(), "");
                 SpiceTestClient inputs = first.linkChannel(SpiceChannelType.INPUTS, 0);
                 SpiceTestClient second = SpiceTestClient.connectMain(server.localAddress(), "")) {
@@ -96,7 +96,7 @@ class MainAndInputsTest {
             assertThat(server.sessions().get(0).id()).isEqualTo(second.awaitSessionId());
         }
         server.close();
-        start(ServerConfig.builder().sessionPolicy(SessionPolicy.SHARE).maxSessions(2));
+        start(ServerConfig.DEFAULT.withSessions(SessionConfig.DEFAULT.withPolicy(SessionPolicy.SHARE).withMaxSessions(2)));
         try (SpiceTestClient a = SpiceTestClient.connectMain(server.localAddress(), "");
                 SpiceTestClient b = SpiceTestClient.connectMain(server.localAddress(), "");
                 SpiceTestClient c = SpiceTestClient.connectMain(server.localAddress(), "")) {
@@ -116,7 +116,7 @@ class MainAndInputsTest {
 
     @Test
     void mouseModeClientGrantedOnlyWhenAllowed() {
-        start(ServerConfig.builder());
+        start(ServerConfig.DEFAULT);
         try (SpiceTestClient main = SpiceTestClient.connectMain(server.localAddress(), "")) {
             main.next(SpiceMessages.MSG_MAIN_INIT);
             main.send(SpiceMessages.MSGC_MAIN_MOUSE_MODE_REQUEST, new byte[] {2, 0});
@@ -125,7 +125,7 @@ class MainAndInputsTest {
             assertThat(server.mouseMode()).isEqualTo(SpiceMessages.MOUSE_MODE_SERVER);
         }
         server.close();
-        start(ServerConfig.builder().clientMouseModeAllowed(true));
+        start(ServerConfig.DEFAULT.withInput(new InputConfig(InputSink.logging(), true)));
         try (SpiceTestClient main = SpiceTestClient.connectMain(server.localAddress(), "")) {
             SpiceTestClient.Message init = main.next(SpiceMessages.MSG_MAIN_INIT);
             assertThat(init.buf().getIntLE(8)).isEqualTo(3);
@@ -138,7 +138,7 @@ class MainAndInputsTest {
     @Test
     void inputsInitNotifyMotionAcksEventsAndKeyReleaseOnDisconnect() {
         RecordingInputSink sink = new RecordingInputSink(SpiceMessages.KEY_MODIFIER_NUM_LOCK);
-        start(ServerConfig.builder().inputSink(sink));
+        start(ServerConfig.DEFAULT.withInputSink(sink));
         try (SpiceTestClient main = SpiceTestClient.connectMain(server.localAddress(), "")) {
             main.next(SpiceMessages.MSG_MAIN_INIT);
             SpiceTestClient inputs = main.linkChannel(SpiceChannelType.INPUTS, 0);
@@ -185,7 +185,7 @@ class MainAndInputsTest {
     @Test
     void inputsMessageTooShortOrTooLargeDisconnects() throws Exception {
         RecordingInputSink sink = new RecordingInputSink();
-        start(ServerConfig.builder().inputSink(sink));
+        start(ServerConfig.DEFAULT.withInputSink(sink));
         try (SpiceTestClient main = SpiceTestClient.connectMain(server.localAddress(), "");
                 SpiceTestClient inputs = main.linkChannel(SpiceChannelType.INPUTS, 0);
                 SpiceTestClient inputs2 = main.linkChannel(SpiceChannelType.INPUTS, 0)) {

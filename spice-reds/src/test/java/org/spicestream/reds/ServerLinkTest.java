@@ -21,8 +21,8 @@ import org.spicestream.testsupport.Vectors;
 class ServerLinkTest {
     private SpiceServer server;
 
-    private SpiceServer start(ServerConfig.Builder b) {
-        server = SpiceServer.start(b.listen("127.0.0.1", 0).build());
+    private SpiceServer start(ServerConfig c) {
+        server = SpiceServer.start(c.withListen(ListenConfig.of("127.0.0.1", 0)));
         return server;
     }
 
@@ -45,7 +45,7 @@ class ServerLinkTest {
 
     @Test
     void displayAndCursorLinkRepliesMatchVectorsExceptTheKey() {
-        start(ServerConfig.builder().ticketingDisabled(true));
+        start(ServerConfig.DEFAULT.withAuth(AuthConfig.TICKETING_DISABLED));
         server.channels().register(new TestChannel(SpiceChannelType.DISPLAY, true, 1024, 1, 4, 12));
         server.channels().register(new TestChannel(SpiceChannelType.CURSOR, true, 1024));
         try (SpiceTestClient main = SpiceTestClient.connectMain(addr(), "");
@@ -71,7 +71,7 @@ class ServerLinkTest {
 
     @Test
     void noPasswordInNoAuthModeLinksAndSendsMainInit() {
-        start(ServerConfig.builder().ticketingDisabled(true));
+        start(ServerConfig.DEFAULT.withAuth(AuthConfig.TICKETING_DISABLED));
         try (SpiceTestClient main = SpiceTestClient.connectMain(addr(), "anything")) {
             assertThat(main.linkResult()).isZero();
             assertThat(main.linkReply().commonCaps()).containsExactly(0x0b);
@@ -95,7 +95,7 @@ class ServerLinkTest {
 
     @Test
     void rightPasswordLinksWrongExpiredOrMissingPasswordIsPermissionDenied() {
-        start(ServerConfig.builder().password("s3cret"));
+        start(ServerConfig.DEFAULT.withAuth(AuthConfig.password("s3cret")));
         try (SpiceTestClient ok = SpiceTestClient.connectMain(addr(), "s3cret")) {
             assertThat(ok.linkResult()).isZero();
         }
@@ -104,12 +104,12 @@ class ServerLinkTest {
             assertThat(wrong.awaitClosed(Duration.ofSeconds(10))).isTrue();
         }
         server.close();
-        start(ServerConfig.builder().password("s3cret").passwordExpiry(Instant.now().minusSeconds(1)));
+        start(ServerConfig.DEFAULT.withAuth(AuthConfig.password("s3cret".toCharArray(), Instant.now().minusSeconds(1))));
         try (SpiceTestClient expired = SpiceTestClient.connectMain(addr(), "s3cret")) {
             assertThat(expired.linkResult()).isEqualTo(SpiceLinkError.PERMISSION_DENIED);
         }
         server.close();
-        start(ServerConfig.builder());
+        start(ServerConfig.DEFAULT);
         try (SpiceTestClient none = SpiceTestClient.connectMain(addr(), "")) {
             assertThat(none.linkResult()).isEqualTo(SpiceLinkError.PERMISSION_DENIED);
         }
@@ -118,7 +118,7 @@ class ServerLinkTest {
     @Test
     void ticketIsCheckedOnEveryChannelLink() {
         Instant expiry = Instant.now().plusMillis(1500);
-        start(ServerConfig.builder().password("pw").passwordExpiry(expiry));
+        start(ServerConfig.DEFAULT.withAuth(AuthConfig.password("pw".toCharArray(), expiry)));
         try (SpiceTestClient main = SpiceTestClient.connectMain(addr(), "pw")) {
             assertThat(main.linkResult()).isZero();
             try (SpiceTestClient wrong = SpiceTestClient.connect(addr(), SpiceTestClient.options().password("nope")
@@ -134,7 +134,7 @@ class ServerLinkTest {
 
     @Test
     void unknownConnectionIdIsBadConnectionId() {
-        start(ServerConfig.builder().ticketingDisabled(true));
+        start(ServerConfig.DEFAULT.withAuth(AuthConfig.TICKETING_DISABLED));
         try (SpiceTestClient c = SpiceTestClient.connect(addr(),
                 SpiceTestClient.options().connectionId(0x1234).channel(SpiceChannelType.INPUTS, 0))) {
             assertThat(c.linkResult()).isEqualTo(SpiceLinkError.BAD_CONNECTION_ID);
@@ -143,7 +143,7 @@ class ServerLinkTest {
 
     @Test
     void unknownAuthMechanismIsInvalidData() {
-        start(ServerConfig.builder().ticketingDisabled(true));
+        start(ServerConfig.DEFAULT.withAuth(AuthConfig.TICKETING_DISABLED));
         try (SpiceTestClient c = SpiceTestClient.connect(addr(), SpiceTestClient.options().mechanism(2))) {
             assertThat(c.linkResult()).isEqualTo(SpiceLinkError.INVALID_DATA);
         }
@@ -151,7 +151,7 @@ class ServerLinkTest {
 
     @Test
     void unregisteredChannelIsClosedWithoutReply() throws IOException {
-        start(ServerConfig.builder().ticketingDisabled(true));
+        start(ServerConfig.DEFAULT.withAuth(AuthConfig.TICKETING_DISABLED));
         try (Socket s = new Socket(addr().getAddress(), addr().getPort())) {
             byte[] link = linkBytes(SpiceChannelType.DISPLAY, 7);
             s.getOutputStream().write(link);
@@ -168,7 +168,7 @@ class ServerLinkTest {
 
     @Test
     void versionMismatchGetsTheExactErrorStructure() throws IOException {
-        start(ServerConfig.builder().ticketingDisabled(true));
+        start(ServerConfig.DEFAULT.withAuth(AuthConfig.TICKETING_DISABLED));
         byte[] link = linkBytes(SpiceChannelType.MAIN, 0);
         link[4] = 3;
         try (Socket s = new Socket(addr().getAddress(), addr().getPort())) {
@@ -179,7 +179,7 @@ class ServerLinkTest {
 
     @Test
     void badMagicIsInvalidMagic() throws IOException {
-        start(ServerConfig.builder().ticketingDisabled(true));
+        start(ServerConfig.DEFAULT.withAuth(AuthConfig.TICKETING_DISABLED));
         byte[] link = linkBytes(SpiceChannelType.MAIN, 0);
         link[0] = 'X';
         try (Socket s = new Socket(addr().getAddress(), addr().getPort())) {
@@ -192,9 +192,9 @@ class ServerLinkTest {
 
     @Test
     void oversizedLinkMessageIsRefusedBeforeItIsRead() throws IOException {
-        start(ServerConfig.builder().ticketingDisabled(true));
+        start(ServerConfig.DEFAULT.withAuth(AuthConfig.TICKETING_DISABLED));
         byte[] header = Arrays.copyOf(Vectors.bytes("c2s_link_main_spicegtk"), 16);
-        ByteBuffer.wrap(header).order(ByteOrder.LITTLE_ENDIAN).putInt(12, ServerConfig.DEFAULT_MAX_LINK_MESSAGE_SIZE + 1);
+        ByteBuffer.wrap(header).order(ByteOrder.LITTLE_ENDIAN).putInt(12, LinkConfig.DEFAULT_MAX_MESSAGE_SIZE + 1);
         try (Socket s = new Socket(addr().getAddress(), addr().getPort())) {
             s.getOutputStream().write(header); // only the header: the server must not wait for 4097 bytes
             byte[] reply = readToEof(s);
@@ -205,7 +205,7 @@ class ServerLinkTest {
 
     @Test
     void linkTimeoutClosesTheConnection() throws IOException {
-        start(ServerConfig.builder().ticketingDisabled(true).linkTimeout(Duration.ofMillis(300)));
+        start(ServerConfig.DEFAULT.withAuth(AuthConfig.TICKETING_DISABLED).withLink(LinkConfig.DEFAULT.withTimeout(Duration.ofMillis(300))));
         try (Socket s = new Socket(addr().getAddress(), addr().getPort())) {
             s.getOutputStream().write(Arrays.copyOf(Vectors.bytes("c2s_link_main_spicegtk"), 10));
             long t0 = System.nanoTime();
@@ -217,7 +217,7 @@ class ServerLinkTest {
 
     @Test
     void linkingConnectionsAreBounded() throws IOException {
-        start(ServerConfig.builder().ticketingDisabled(true).maxLinkingConnections(1));
+        start(ServerConfig.DEFAULT.withAuth(AuthConfig.TICKETING_DISABLED).withLink(LinkConfig.DEFAULT.withMaxLinkingConnections(1)));
         try (Socket first = new Socket(addr().getAddress(), addr().getPort())) {
             await().atMost(Duration.ofSeconds(5)).until(() -> server.linkingConnections() == 1);
             try (Socket second = new Socket(addr().getAddress(), addr().getPort())) {
@@ -233,7 +233,7 @@ class ServerLinkTest {
 
     @Test
     void clientWithoutMiniHeaderGetsFullHeaders() {
-        start(ServerConfig.builder().ticketingDisabled(true));
+        start(ServerConfig.DEFAULT.withAuth(AuthConfig.TICKETING_DISABLED));
         try (SpiceTestClient main = SpiceTestClient.connect(addr(),
                 SpiceTestClient.options().commonCaps(SpiceMessages.COMMON_CAP_PROTOCOL_AUTH_SELECTION))) {
             assertThat(main.linkResult()).isZero();
@@ -245,7 +245,7 @@ class ServerLinkTest {
 
     @Test
     void clientWithoutAuthSelectionSendsTheTicketDirectly() {
-        start(ServerConfig.builder().password("pw"));
+        start(ServerConfig.DEFAULT.withAuth(AuthConfig.password("pw")));
         try (SpiceTestClient main = SpiceTestClient.connect(addr(),
                 SpiceTestClient.options().password("pw").commonCaps(SpiceMessages.COMMON_CAP_MINI_HEADER))) {
             assertThat(main.linkResult()).isZero();
@@ -255,7 +255,7 @@ class ServerLinkTest {
     @Test
     void listensOnIpv6Loopback() {
         org.junit.jupiter.api.Assumptions.assumeTrue(ipv6LoopbackUsable(), "no IPv6 loopback");
-        server = SpiceServer.start(ServerConfig.builder().listen("::1", 0).ticketingDisabled(true).build());
+        server = SpiceServer.start(ServerConfig.DEFAULT.withListen(ListenConfig.of("::1", 0)).withAuth(AuthConfig.TICKETING_DISABLED));
         try (SpiceTestClient main = SpiceTestClient.connectMain(addr(), "")) {
             assertThat(main.linkResult()).isZero();
         }
@@ -274,7 +274,7 @@ class ServerLinkTest {
         io.netty.channel.EventLoopGroup group = new io.netty.channel.MultiThreadIoEventLoopGroup(1,
                 io.netty.channel.nio.NioIoHandler.newFactory());
         try {
-            server = SpiceServer.start(ServerConfig.builder().listen("127.0.0.1", 0).ticketingDisabled(true).build(), group);
+            server = SpiceServer.start(ServerConfig.loopbackWithoutTicketing(), group);
             try (SpiceTestClient main = SpiceTestClient.connectMain(addr(), "")) {
                 assertThat(main.linkResult()).isZero();
             }
@@ -288,7 +288,7 @@ class ServerLinkTest {
 
     @Test
     void mechanismAndTicketSentBeforeTheReplyAreReadAfterIt() throws IOException {
-        start(ServerConfig.builder().password("pw"));
+        start(ServerConfig.DEFAULT.withAuth(AuthConfig.password("pw")));
         byte[] link = linkBytes(SpiceChannelType.MAIN, 0);
         byte[] all = Arrays.copyOf(link, link.length + 4 + 128);
         all[link.length] = 1; // mechanism SPICE, then a ticket of zeros that cannot decrypt

@@ -37,8 +37,12 @@ class TlsTest {
         return TestCertificates.selfSigned(dir, "server", "127.0.0.1");
     }
 
-    private SpiceServer start(ServerConfig.Builder b, TlsConfig tls) {
-        server = SpiceServer.start(b.listen("127.0.0.1", 0).tls(tls).build());
+    private SpiceServer start(ServerConfig c, TlsConfig tls) {
+        return start(c, tls, Set.of());
+    }
+
+    private SpiceServer start(ServerConfig c, TlsConfig tls, Set<Integer> secureChannels) {
+        server = SpiceServer.start(c.withListen(ListenConfig.of("127.0.0.1", 0).withTls(tls).withSecureChannels(secureChannels)));
         return server;
     }
 
@@ -49,7 +53,7 @@ class TlsTest {
     @Test
     void mainAndDisplayLinkOverTlsAndWss() throws Exception {
         TestCertificates.Pem pem = serverCert();
-        start(ServerConfig.builder().ticketingDisabled(true), TlsConfig.of("127.0.0.1", 0, pem.certificate(), pem.key()));
+        start(ServerConfig.DEFAULT.withAuth(AuthConfig.TICKETING_DISABLED), TlsConfig.of("127.0.0.1", 0, pem.certificate(), pem.key()));
         TestChannel display = new TestChannel(SpiceChannelType.DISPLAY, true, 1024, 1, 4, 12);
         server.channels().register(display);
         InetSocketAddress tls = server.tlsLocalAddress();
@@ -71,8 +75,8 @@ class TlsTest {
     @Test
     void plainLinkOfASecureChannelGetsNeedSecured() throws Exception {
         TestCertificates.Pem pem = serverCert();
-        start(ServerConfig.builder().ticketingDisabled(true).secureChannels(Set.of(SpiceChannelType.DISPLAY)),
-                TlsConfig.of("127.0.0.1", 0, pem.certificate(), pem.key()));
+        start(ServerConfig.DEFAULT.withAuth(AuthConfig.TICKETING_DISABLED),
+                TlsConfig.of("127.0.0.1", 0, pem.certificate(), pem.key()), Set.of(SpiceChannelType.DISPLAY));
         server.channels().register(new TestChannel(SpiceChannelType.DISPLAY, true, 1024, 1));
         try (SpiceTestClient main = SpiceTestClient.connectMain(server.localAddress(), "")) {
             assertThat(main.linkResult()).isZero(); // main is not in the policy
@@ -98,7 +102,7 @@ class TlsTest {
     void clientCertificatesAreRequiredWithACa() throws Exception {
         TestCertificates.Pem pem = serverCert();
         TestCertificates.Pem clientPem = TestCertificates.selfSigned(dir, "client", "spice-client");
-        start(ServerConfig.builder().ticketingDisabled(true),
+        start(ServerConfig.DEFAULT.withAuth(AuthConfig.TICKETING_DISABLED),
                 TlsConfig.of("127.0.0.1", 0, pem.certificate(), pem.key()).withClientCa(clientPem.certificate()));
         SslContext withCert = SslContextBuilder.forClient().sslProvider(SslProvider.JDK).trustManager(pem.certificate().toFile())
                 .keyManager(clientPem.certificate().toFile(), clientPem.key().toFile()).build();
@@ -117,10 +121,10 @@ class TlsTest {
         assertThat(SpiceChannelType.parseList("all")).hasSize(11);
         assertThat(SpiceChannelType.parseList("")).isEmpty();
         assertThatThrownBy(() -> SpiceChannelType.parseList("bogus")).isInstanceOf(IllegalArgumentException.class);
-        assertThatThrownBy(() -> ServerConfig.builder().secureChannels(List.of(SpiceChannelType.MAIN)).build())
+        assertThatThrownBy(() -> ListenConfig.of("127.0.0.1", 0).withSecureChannels(Set.of(SpiceChannelType.MAIN)))
                 .isInstanceOf(IllegalArgumentException.class).hasMessageContaining("TLS");
         TlsConfig missing = TlsConfig.of("127.0.0.1", 0, dir.resolve("none.pem"), dir.resolve("none.key"));
-        assertThatThrownBy(() -> SpiceServer.start(ServerConfig.builder().listen("127.0.0.1", 0).tls(missing).build()))
+        assertThatThrownBy(() -> SpiceServer.start(ServerConfig.loopbackWithoutTicketing().withListen(ListenConfig.of("127.0.0.1", 0).withTls(missing))))
                 .isInstanceOf(IllegalStateException.class).hasMessageContaining("none.pem");
     }
 }

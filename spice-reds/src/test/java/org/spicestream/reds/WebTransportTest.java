@@ -30,8 +30,8 @@ class WebTransportTest {
     @TempDir
     Path dir;
 
-    private SpiceServer start(ServerConfig.Builder b) {
-        server = SpiceServer.start(b.listen("127.0.0.1", 0).build());
+    private SpiceServer start(ServerConfig c) {
+        server = SpiceServer.start(c.withListen(ListenConfig.of("127.0.0.1", 0)));
         return server;
     }
 
@@ -48,7 +48,7 @@ class WebTransportTest {
 
     @Test
     void mainAndDisplayLinkOverWebSocketAndReceiveMessages() throws Exception {
-        start(ServerConfig.builder().ticketingDisabled(true));
+        start(ServerConfig.DEFAULT.withAuth(AuthConfig.TICKETING_DISABLED));
         TestChannel display = new TestChannel(SpiceChannelType.DISPLAY, true, 1024, 1, 4, 12);
         server.channels().register(display);
         SpiceTestClient.Options ws = SpiceTestClient.options().webSocket("/");
@@ -87,7 +87,7 @@ class WebTransportTest {
 
     @Test
     void linkErrorsReachAWebSocketClientBeforeTheClose() {
-        start(ServerConfig.builder().password("right"));
+        start(ServerConfig.DEFAULT.withAuth(AuthConfig.password("right")));
         try (SpiceTestClient main = SpiceTestClient.connect(addr(), SpiceTestClient.options().webSocket("/").password("wrong"))) {
             assertThat(main.linkResult()).isEqualTo(SpiceLinkError.PERMISSION_DENIED);
             assertThat(main.awaitClosed(Duration.ofSeconds(10))).isTrue();
@@ -96,7 +96,7 @@ class WebTransportTest {
 
     @Test
     void notHttpAndNotRedqStillGetsInvalidMagic() throws IOException {
-        start(ServerConfig.builder().ticketingDisabled(true));
+        start(ServerConfig.DEFAULT.withAuth(AuthConfig.TICKETING_DISABLED));
         try (Socket s = new Socket("127.0.0.1", addr().getPort())) {
             s.getOutputStream().write("POST / HTTP/1.1\r\n\r\n0123456".getBytes(StandardCharsets.US_ASCII));
             byte[] reply = readToEof(s);
@@ -108,7 +108,7 @@ class WebTransportTest {
     @Test
     void staticFilesAreServedWithContentTypes() throws IOException {
         Path root = webRoot();
-        start(ServerConfig.builder().ticketingDisabled(true).webRoot(root));
+        start(ServerConfig.DEFAULT.withAuth(AuthConfig.TICKETING_DISABLED).withWeb(WebConfig.DEFAULT.withWebRoot(root)));
         String index = http("GET / HTTP/1.1\r\nHost: x\r\n\r\n");
         assertThat(index).startsWith("HTTP/1.1 200 OK").contains("content-type: text/html; charset=utf-8").endsWith("<html>index</html>");
         String js = http("GET /spice.js?x=1 HTTP/1.1\r\nHost: x\r\n\r\n");
@@ -130,7 +130,7 @@ class WebTransportTest {
         Path root = webRoot();
         Files.writeString(dir.resolve("secret.txt"), SECRET);
         Files.createSymbolicLink(root.resolve("link.txt"), dir.resolve("secret.txt"));
-        start(ServerConfig.builder().ticketingDisabled(true).webRoot(root));
+        start(ServerConfig.DEFAULT.withAuth(AuthConfig.TICKETING_DISABLED).withWeb(WebConfig.DEFAULT.withWebRoot(root)));
         for (String path : List.of("/../secret.txt", "/sub/../../secret.txt", "/%2e%2e/secret.txt", "/%2E%2E%2Fsecret.txt",
                 "/sub/%2e%2e/%2e%2e/secret.txt", "/..%5csecret.txt", "/link.txt", "/./spice.js", "/%00", "//etc/passwd",
                 "/" + dir.resolve("secret.txt"))) {
@@ -143,7 +143,7 @@ class WebTransportTest {
 
     @Test
     void withoutAWebRootEveryFileIsNotFound() throws IOException {
-        start(ServerConfig.builder().ticketingDisabled(true));
+        start(ServerConfig.DEFAULT.withAuth(AuthConfig.TICKETING_DISABLED));
         assertThat(http("GET /spice.html HTTP/1.1\r\nHost: x\r\n\r\n")).startsWith("HTTP/1.1 404");
     }
 
@@ -151,25 +151,25 @@ class WebTransportTest {
     void filesAboveTheSizeBoundAreRefused() throws IOException {
         Path root = webRoot();
         Files.write(root.resolve("big.bin"), new byte[4096]);
-        start(ServerConfig.builder().ticketingDisabled(true).webRoot(root).maxStaticFileSize(4095));
+        start(ServerConfig.DEFAULT.withAuth(AuthConfig.TICKETING_DISABLED).withWeb(WebConfig.DEFAULT.withWebRoot(root).withMaxStaticFileSize(4095)));
         assertThat(http("GET /big.bin HTTP/1.1\r\nHost: x\r\n\r\n")).startsWith("HTTP/1.1 403");
         assertThat(http("GET /spice.js HTTP/1.1\r\nHost: x\r\n\r\n")).startsWith("HTTP/1.1 200");
     }
 
     @Test
     void oversizedHandshakeIsRefusedAndClosed() throws IOException {
-        start(ServerConfig.builder().ticketingDisabled(true).maxHttpHeaderSize(1024));
+        start(ServerConfig.DEFAULT.withAuth(AuthConfig.TICKETING_DISABLED).withWeb(WebConfig.DEFAULT.withHttpLimits(WebConfig.DEFAULT_MAX_INITIAL_LINE, 1024, WebConfig.DEFAULT_REQUEST_TIMEOUT)));
         String resp = http("GET / HTTP/1.1\r\nHost: x\r\nUpgrade: websocket\r\nConnection: Upgrade\r\nX-Pad: "
                 + "a".repeat(4000) + "\r\nSec-WebSocket-Key: " + WS_KEY + "\r\nSec-WebSocket-Version: 13\r\n\r\n");
         assertThat(resp).startsWith("HTTP/1.1 431");
-        String longLine = http("GET /" + "a".repeat(ServerConfig.DEFAULT_MAX_HTTP_INITIAL_LINE + 10) + " HTTP/1.1\r\n\r\n");
+        String longLine = http("GET /" + "a".repeat(WebConfig.DEFAULT_MAX_INITIAL_LINE + 10) + " HTTP/1.1\r\n\r\n");
         assertThat(longLine).startsWith("HTTP/1.1 414");
         await().atMost(Duration.ofSeconds(5)).until(() -> server.linkingConnections() == 0);
     }
 
     @Test
     void incompleteHandshakeTimesOut() throws IOException {
-        start(ServerConfig.builder().ticketingDisabled(true).httpRequestTimeout(Duration.ofMillis(300)));
+        start(ServerConfig.DEFAULT.withAuth(AuthConfig.TICKETING_DISABLED).withWeb(WebConfig.DEFAULT.withHttpLimits(WebConfig.DEFAULT_MAX_INITIAL_LINE, WebConfig.DEFAULT_MAX_HEADER_SIZE, Duration.ofMillis(300))));
         try (Socket s = new Socket("127.0.0.1", addr().getPort())) {
             s.getOutputStream().write("GET / HTTP/1.1\r\nHost: x\r\n".getBytes(StandardCharsets.US_ASCII));
             long t0 = System.nanoTime();
@@ -180,7 +180,7 @@ class WebTransportTest {
 
     @Test
     void oversizedFrameClosesTheConnection() throws IOException {
-        start(ServerConfig.builder().ticketingDisabled(true).maxWebSocketFrameSize(1024));
+        start(ServerConfig.DEFAULT.withAuth(AuthConfig.TICKETING_DISABLED).withWeb(WebConfig.DEFAULT.withMaxWebSocketFrameSize(1024)));
         try (Socket s = new Socket("127.0.0.1", addr().getPort())) {
             s.setSoTimeout(10_000);
             OutputStream out = s.getOutputStream();
@@ -200,7 +200,7 @@ class WebTransportTest {
 
     @Test
     void originCheckAndSubprotocol() throws IOException {
-        start(ServerConfig.builder().ticketingDisabled(true).webSocketAllowedOrigins(List.of("http://good:5900")));
+        start(ServerConfig.DEFAULT.withAuth(AuthConfig.TICKETING_DISABLED).withWeb(WebConfig.DEFAULT.withAllowedOrigins(List.of("http://good:5900"))));
         assertThat(http(upgradeRequest("binary", "http://evil:5900"))).startsWith("HTTP/1.1 403");
         assertThat(http(upgradeRequest("binary", null))).startsWith("HTTP/1.1 403");
         assertThat(upgradeHead(upgradeRequest("binary", "http://good:5900"))).startsWith("HTTP/1.1 101");

@@ -169,7 +169,7 @@ class WireVectorsTest {
 
     @Test
     void passwordLongerThan60BytesIsRefused() {
-        assertThatThrownBy(() -> ServerConfig.builder().password("x".repeat(61))).isInstanceOf(IllegalArgumentException.class);
-        assertThat(ServerConfig.builder().password("x".repeat(60)).build().hasPassword()).isTrue();
+        assertThatThrownBy(() -> AuthConfig.password("x".repeat(61))).isInstanceOf(IllegalArgumentException.class);
+        assertThat(AuthConfig.password("x".repeat(60))).isInstanceOf(AuthConfig.Password.class);
     }
 }

@@ -8,6 +8,7 @@ import java.util.Map;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.TimeUnit;
 import org.spicestream.reds.ServerConfig;
+import org.spicestream.reds.SessionConfig;
 import org.spicestream.reds.SessionPolicy;
 import org.spicestream.reds.SpiceChannelType;
 import org.spicestream.reds.SpiceServer;
@@ -37,8 +38,8 @@ final class FuzzRig {
 
     final EventLoopGroup group = new MultiThreadIoEventLoopGroup(1, LocalIoHandler.newFactory());
     final LocalGuestTransport transport = new LocalGuestTransport(group, "fuzz");
-    final SpiceServer server = SpiceServer.start(ServerConfig.builder().listen("127.0.0.1", 0).ticketingDisabled(true)
-            .sessionPolicy(SessionPolicy.SHARE).maxSessions(64).build());
+    final SpiceServer server = SpiceServer.start(ServerConfig.loopbackWithoutTicketing()
+            .withSessions(SessionConfig.DEFAULT.withPolicy(SessionPolicy.SHARE).withMaxSessions(64)));
     final StreamDevice device = new StreamDevice("fuzz-device", transport, server.channels(), server.mmTime(),
             StreamDeviceConfig.DEFAULT.withLimits(StreamDeviceConfig.DEFAULT.limits().withMaxDataSize(64 * 1024)),
             StreamDeviceListener.NONE);

@@ -23,6 +23,6 @@ class LinkStageFuzzTest {
         }
         assertThat(rig.server.internalErrors()).isZero();
         assertThat(rig.server.linkingConnections())
-                .isLessThanOrEqualTo(rig.server.config().maxLinkingConnections());
+                .isLessThanOrEqualTo(rig.server.config().link().maxLinkingConnections());
     }
 }

@@ -25,6 +25,9 @@ import org.spicestream.protocol.NotifyError;
 import org.spicestream.protocol.StartStop;
 import org.spicestream.protocol.VideoCodec;
 import org.spicestream.reds.ServerConfig;
+import org.spicestream.reds.AuthConfig;
+import org.spicestream.reds.ListenConfig;
+import org.spicestream.reds.ConnectionConfig;
 import org.spicestream.reds.SessionPolicy;
 import org.spicestream.reds.SpiceChannelType;
 import org.spicestream.reds.SpiceMessages;
@@ -57,15 +60,16 @@ class StreamDeviceBehaviourTest {
 
     @BeforeEach
     void start() {
-        start(StreamDeviceConfig.DEFAULT, ServerConfig.builder());
+        start(StreamDeviceConfig.DEFAULT, ServerConfig.DEFAULT);
     }
 
-    void start(StreamDeviceConfig config, ServerConfig.Builder serverConfig) {
+    void start(StreamDeviceConfig config, ServerConfig serverConfig) {
         stop();
         group = new MultiThreadIoEventLoopGroup(1, LocalIoHandler.newFactory());
         transport = new LocalGuestTransport(group, "stream-device-test");
-        server = SpiceServer.start(serverConfig.listen("127.0.0.1", 0).ticketingDisabled(true)
-                .sessionPolicy(SessionPolicy.SHARE).build());
+        server = SpiceServer.start(serverConfig.withListen(ListenConfig.of("127.0.0.1", 0))
+                .withAuth(AuthConfig.TICKETING_DISABLED)
+                .withSessions(serverConfig.sessions().withPolicy(SessionPolicy.SHARE)));
         device = new StreamDevice("test-device", transport, server.channels(), server.mmTime(), config,
                 StreamDeviceListener.NONE);
         device.start();
@@ -386,7 +390,7 @@ class StreamDeviceBehaviourTest {
 
     @Test
     void r1_waitingTooLongForAKeyFrameRestartsTheGuestStream() {
-        start(StreamDeviceConfig.DEFAULT.withChannel(new StreamChannelConfig(Duration.ofMillis(100))), ServerConfig.builder());
+        start(StreamDeviceConfig.DEFAULT.withChannel(new StreamChannelConfig(Duration.ofMillis(100))), ServerConfig.DEFAULT);
         ProtocolGuest guest = openGuest();
         SpiceTestClient first = display(VP8_CAPS);
         await().until(() -> guest.startStops().size() == 1);
@@ -403,7 +407,7 @@ class StreamDeviceBehaviourTest {
 
     @Test
     void flowControl_aClientThatStopsAckingDropsFramesAloneAndTheDropsAreCounted() {
-        start(StreamDeviceConfig.DEFAULT, ServerConfig.builder().sendQueueMaxMessages(64));
+        start(StreamDeviceConfig.DEFAULT, ServerConfig.DEFAULT.withConnection(ConnectionConfig.DEFAULT.withSendQueue(ConnectionConfig.DEFAULT_SEND_QUEUE_MAX_BYTES, 64)));
         ProtocolGuest guest = openGuest();
         SpiceTestClient fast = display(NO_CAPS);
         SpiceTestClient stalled = display(NO_CAPS);
@@ -423,13 +427,13 @@ class StreamDeviceBehaviourTest {
         await().until(() -> device.streamChannel().framesDropped() > 0);
         assertThat(device.streamChannel().clientStats()).anySatisfy(s -> {
             assertThat(s.framesDropped()).isGreaterThan(0);
-            assertThat(s.queuedBytes()).isLessThanOrEqualTo(ServerConfig.DEFAULT_SEND_QUEUE_MAX_BYTES);
+            assertThat(s.queuedBytes()).isLessThanOrEqualTo(ConnectionConfig.DEFAULT_SEND_QUEUE_MAX_BYTES);
         });
     }
 
     @Test
     void flowControl_theGuestIsPausedOnlyWhenEveryClientIsCongested() {
-        start(StreamDeviceConfig.DEFAULT, ServerConfig.builder().sendQueueMaxMessages(64));
+        start(StreamDeviceConfig.DEFAULT, ServerConfig.DEFAULT.withConnection(ConnectionConfig.DEFAULT.withSendQueue(ConnectionConfig.DEFAULT_SEND_QUEUE_MAX_BYTES, 64)));
         ProtocolGuest guest = openGuest();
         SpiceTestClient stalled = display(NO_CAPS);
         stalled.setAutoAck(false);

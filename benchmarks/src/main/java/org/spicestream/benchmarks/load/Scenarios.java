@@ -19,7 +19,7 @@ import java.util.Set;
 import java.util.concurrent.TimeUnit;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
-import org.spicestream.reds.ServerConfig;
+import org.spicestream.reds.SessionConfig;
 
 /**
  * The load runner of docs/performance.md: runs every scenario of issue 7 against a fresh {@code spice-streamd}
@@ -246,7 +246,7 @@ public final class Scenarios {
                 cmd.addAll(List.of("-cp", System.getProperty("java.class.path"), RawRelay.class.getName(),
                         socket.toString(), Integer.toString(port), Integer.toString(Math.max(1, sc.clients()))));
             } else {
-                int max = Math.max(ServerConfig.DEFAULT_MAX_CLIENTS_PER_CHANNEL, sc.clients());
+                int max = Math.max(SessionConfig.DEFAULT_MAX_CLIENTS_PER_CHANNEL, sc.clients());
                 cmd.addAll(serverJvmArgs);
                 cmd.addAll(List.of("-jar", serverJar.toString(), "--listen", "127.0.0.1:" + port,
                         "--disable-ticketing", "--device", "unix:" + socket, "--session-policy", "share",

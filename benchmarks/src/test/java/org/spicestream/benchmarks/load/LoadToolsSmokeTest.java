@@ -20,6 +20,7 @@ import org.spicestream.device.spi.GuestTransport;
 import org.spicestream.device.spi.TransportContext;
 import org.spicestream.device.spi.Transports;
 import org.spicestream.reds.ServerConfig;
+import org.spicestream.reds.SessionConfig;
 import org.spicestream.reds.SessionPolicy;
 import org.spicestream.reds.SpiceServer;
 
@@ -64,8 +65,8 @@ class LoadToolsSmokeTest {
         StreamDevice device = null;
         try (GuestLoadGenerator gen = GuestLoadGenerator.start(
                 new GuestLoadGenerator.Options(socket, FRAME, FPS, SEND_TIME, true))) {
-            server = SpiceServer.start(ServerConfig.builder().listen("127.0.0.1", 0).ticketingDisabled(true)
-                    .sessionPolicy(SessionPolicy.SHARE).build(), group);
+            server = SpiceServer.start(ServerConfig.loopbackWithoutTicketing()
+                    .withSessions(SessionConfig.DEFAULT.withPolicy(SessionPolicy.SHARE)), group);
             // The generator listens as QEMU's chardev does; the device connects to it.
             GuestTransport transport = Transports.load().create(URI.create("unix:" + socket),
                     TransportContext.of(group, "stream0"));

@@ -54,7 +54,7 @@ public final class DeviceModule extends AbstractModule {
     @Singleton
     StreamDeviceConfig deviceConfig(Settings s) {
         StreamDeviceConfig d = StreamDeviceConfig.DEFAULT;
-        return d.withLimits(d.limits().withMaxDataSize(s.maxFrameBytes()))
-                .withChannel(new StreamChannelConfig(s.keyFrameWait()));
+        return d.withLimits(d.limits().withMaxDataSize(s.defaultVm().limits().maxFrameBytes()))
+                .withChannel(new StreamChannelConfig(s.defaultVm().limits().keyFrameWait()));
     }
 }

@@ -7,7 +7,13 @@ import io.netty.channel.EventLoopGroup;
 import org.spicestream.distribution.Settings;
 import java.net.InetSocketAddress;
 import org.spicestream.reds.InputSink;
+import org.spicestream.distribution.config.VmConfig;
+import org.spicestream.distribution.config.VmLimits;
+import org.spicestream.reds.ConnectionConfig;
+import org.spicestream.reds.ListenConfig;
 import org.spicestream.reds.ServerConfig;
+import org.spicestream.reds.SessionConfig;
+import org.spicestream.reds.WebConfig;
 import org.spicestream.reds.TlsConfig;
 import org.spicestream.transport.socket.SocketEventLoops;
 
@@ -23,25 +29,24 @@ public final class ServerModule extends AbstractModule {
     @Provides
     @Singleton
     ServerConfig serverConfig(Settings s, InputSink inputSink) {
-        ServerConfig.Builder b = ServerConfig.builder()
-                .listenAddress(s.listen().toSocketAddress())
-                .ticketingDisabled(s.ticketingDisabled())
-                .sessionPolicy(s.sessionPolicy())
-                .sendQueueMaxBytes(s.sendQueueBytes())
-                .sendQueueMaxMessages(s.sendQueueMessages())
-                .maxClientsPerChannel(s.maxClientsPerChannel())
-                .maxSessions(s.maxSessions())
-                .inputSink(inputSink);
-        if (s.password() != null) {
-            b.password(s.password()).passwordExpiry(s.passwordExpiry());
-        }
         Settings.Web w = s.web();
-        b.webRoot(w.webRoot()).maxWebSocketFrameSize(w.wsMaxFrameBytes()).httpRequestTimeout(w.httpTimeout())
-                .webSocketAllowedOrigins(w.wsAllowedOrigins()).secureChannels(w.secureChannels());
+        ListenConfig listen = ListenConfig.of(s.listen().toSocketAddress());
         if (w.tlsPort() > 0) {
-            b.tls(new TlsConfig(new InetSocketAddress(s.listen().host(), w.tlsPort()), w.tlsCert(), w.tlsKey(), w.tlsCa()));
+            listen = listen.withTls(new TlsConfig(new InetSocketAddress(s.listen().host(), w.tlsPort()), w.tlsCert(),
+                    w.tlsKey(), w.tlsCa())).withSecureChannels(w.secureChannels());
         }
-        return b.build();
+        VmConfig vm = s.defaultVm();
+        VmLimits l = vm.limits();
+        return ServerConfig.DEFAULT
+                .withListen(listen)
+                .withAuth(vm.auth())
+                .withSessions(new SessionConfig(vm.sessionPolicy(), l.maxSessions(), l.maxClientsPerChannel()))
+                .withConnection(ConnectionConfig.DEFAULT.withSendQueue(l.sendQueueBytes(), l.sendQueueMessages()))
+                .withWeb(WebConfig.DEFAULT.withWebRoot(w.webRoot()).withMaxWebSocketFrameSize(w.wsMaxFrameBytes())
+                        .withHttpLimits(WebConfig.DEFAULT_MAX_INITIAL_LINE, WebConfig.DEFAULT_MAX_HEADER_SIZE,
+                                w.httpTimeout())
+                        .withAllowedOrigins(w.wsAllowedOrigins()))
+                .withInputSink(inputSink);
     }
 
     /** Shared by the server and every transport; shut down by the application after both closed. */

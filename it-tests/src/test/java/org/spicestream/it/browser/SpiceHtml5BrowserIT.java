@@ -53,7 +53,7 @@ class SpiceHtml5BrowserIT {
         ExternalTools.check(Files.isRegularFile(SPICE_HTML5.resolve("spice_auto.html")),
                 "spice-html5 (install the Debian package spice-html5)");
         EncodedStream stream = TestMedia.get(MediaSpec.of(VideoCodec.MJPEG, WIDTH, HEIGHT, FRAMES));
-        try (StreamRelay relay = new StreamRelay(SessionPolicy.REPLACE, b -> b.webRoot(SPICE_HTML5))) {
+        try (StreamRelay relay = new StreamRelay(SessionPolicy.REPLACE, b -> b.withWeb(b.web().withWebRoot(SPICE_HTML5)))) {
             await().atMost(Duration.ofSeconds(10)).until(() -> Files.exists(relay.socket));
             int port = relay.server.localAddress().getPort();
             try (TestGuestAgent guest = new TestGuestAgent(relay.socket, Map.of(VideoCodec.MJPEG, stream), FPS).open();

@@ -25,6 +25,8 @@ import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 import org.spicestream.reds.RedChannelClient;
 import org.spicestream.reds.ServerConfig;
+import org.spicestream.reds.AuthConfig;
+import org.spicestream.reds.ListenConfig;
 import org.spicestream.reds.SpiceChannelType;
 import org.spicestream.reds.SpiceServer;
 import org.spicestream.reds.testclient.RecordingInputSink;
@@ -72,15 +74,15 @@ class SpiceGtkIT {
         }
     }
 
-    private SpiceServer start(ServerConfig.Builder b) {
-        server = SpiceServer.start(b.listen("127.0.0.1", 0).build());
+    private SpiceServer start(ServerConfig c) {
+        server = SpiceServer.start(c.withListen(ListenConfig.of("127.0.0.1", 0)));
         return server;
     }
 
     @Test
     void noPasswordChannelListLateChannelAndInputs() throws Exception {
         RecordingInputSink sink = new RecordingInputSink();
-        start(ServerConfig.builder().ticketingDisabled(true).inputSink(sink));
+        start(ServerConfig.DEFAULT.withAuth(AuthConfig.TICKETING_DISABLED).withInputSink(sink));
         client = Probe.start(server, null);
         String startLine = client.await("\"event\":\"start\"");
         LOG.info("probe: {}", startLine);
@@ -109,7 +111,7 @@ class SpiceGtkIT {
 
     @Test
     void rightPasswordConnects() throws Exception {
-        start(ServerConfig.builder().password("s3cret"));
+        start(ServerConfig.DEFAULT.withAuth(AuthConfig.password("s3cret")));
         client = Probe.start(server, "s3cret");
         client.await("\"event\":\"channel-event\",\"type\":1,\"id\":0,\"what\":\"opened\"");
         client.await("\"event\":\"channel-event\",\"type\":3,\"id\":0,\"what\":\"opened\"");
@@ -118,7 +120,7 @@ class SpiceGtkIT {
 
     @Test
     void wrongPasswordIsRefused() throws Exception {
-        start(ServerConfig.builder().password("s3cret"));
+        start(ServerConfig.DEFAULT.withAuth(AuthConfig.password("s3cret")));
         client = Probe.start(server, "wrong");
         String event = client.await("\"event\":\"channel-event\",\"type\":1,\"id\":0,\"what\":\"error-");
         assertThat(event).contains("error-auth");

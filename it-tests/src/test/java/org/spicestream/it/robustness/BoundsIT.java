@@ -14,6 +14,7 @@ import org.awaitility.core.ConditionFactory;
 import org.junit.jupiter.api.Test;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
+import org.spicestream.reds.ConnectionConfig;
 import org.spicestream.device.CharDevice;
 import org.spicestream.device.StreamDeviceConfig;
 import org.spicestream.protocol.HostMessage;
@@ -42,7 +43,7 @@ class BoundsIT {
     @Test
     void clientsPerChannel_theConnectionAboveTheBoundIsRefusedAndItsPlaceFreesOnClose() throws Exception {
         int bound = 3;
-        try (Relay relay = new Relay(b -> b.maxClientsPerChannel(bound));
+        try (Relay relay = new Relay(b -> b.withSessions(b.sessions().withMaxClientsPerChannel(bound)));
                 SpiceTestClient main = SpiceTestClient.connect(relay.server.localAddress(), SpiceTestClient.options())) {
             List<SpiceTestClient> displays = new java.util.ArrayList<>();
             for (int i = 0; i < bound; i++) {
@@ -72,7 +73,7 @@ class BoundsIT {
     void queuedBytesPerClient_theByteBoundHoldsBeforeTheMessageBound() throws Exception {
         long bound = 256 * 1024;
         int frame = 10 * 1024;
-        try (Relay relay = new Relay(b -> b.sendQueueMaxBytes(bound));
+        try (Relay relay = new Relay(b -> b.withConnection(b.connection().withSendQueue(bound, ConnectionConfig.DEFAULT_SEND_QUEUE_MAX_MESSAGES)));
                 SpiceTestClient main = SpiceTestClient.connect(relay.server.localAddress(), SpiceTestClient.options());
                 SpiceTestClient stalled = SpiceTestClient.connect(relay.server.localAddress(), SpiceTestClient.options()
                         .connectionId(Integer.toUnsignedLong(main.awaitSessionId()))
@@ -91,7 +92,7 @@ class BoundsIT {
                     watch.max() / 1024);
             assertThat(watch.max()).isLessThanOrEqualTo(bound);
             assertThat(queued).as("the byte bound is what stopped it").isGreaterThan(bound - frame - 64);
-            assertThat(rcc.queuedMessages()).isLessThan(relay.server.config().sendQueueMaxMessages());
+            assertThat(rcc.queuedMessages()).isLessThan(relay.server.config().connection().sendQueueMaxMessages());
             assertThat(normal.isOpen()).isTrue();
         }
     }

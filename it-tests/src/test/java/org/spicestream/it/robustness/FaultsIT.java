@@ -23,6 +23,7 @@ import java.util.concurrent.locks.LockSupport;
 import org.junit.jupiter.api.Test;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
+import org.spicestream.reds.ConnectionConfig;
 import org.spicestream.protocol.VideoCodec;
 import org.spicestream.reds.RedChannelClient;
 import org.spicestream.reds.SpiceChannelType;
@@ -140,7 +141,7 @@ class FaultsIT {
 
     @Test
     void aClientThatNeverAcksIsBoundedAndCutOffWhileANormalClientKeepsItsFrames() throws Exception {
-        try (Relay relay = new Relay(b -> b.sendQueueMaxBytes(QUEUE_BYTES).stuckClientTimeout(STUCK));
+        try (Relay relay = new Relay(b -> b.withConnection(b.connection().withSendQueue(QUEUE_BYTES, ConnectionConfig.DEFAULT_SEND_QUEUE_MAX_MESSAGES).withStuckClientTimeout(STUCK)));
                 QueueWatch watch = new QueueWatch(relay)) {
             Normal normal = Normal.connect(relay);
             try (StreamingGuest guest = StreamingGuest.start(relay.socket, FRAME, FPS, true)) {
@@ -168,7 +169,7 @@ class FaultsIT {
 
     @Test
     void slowLorisAndNeverReadingClientsAreBoundedAndCutOffWhileANormalClientKeepsItsFrames() throws Exception {
-        try (Relay relay = new Relay(b -> b.sendQueueMaxBytes(QUEUE_BYTES).stuckClientTimeout(STUCK));
+        try (Relay relay = new Relay(b -> b.withConnection(b.connection().withSendQueue(QUEUE_BYTES, ConnectionConfig.DEFAULT_SEND_QUEUE_MAX_MESSAGES).withStuckClientTimeout(STUCK)));
                 QueueWatch watch = new QueueWatch(relay)) {
             Normal normal = Normal.connect(relay);
             try (StreamingGuest guest = StreamingGuest.start(relay.socket, FRAME, FPS, true)) {
@@ -215,7 +216,7 @@ class FaultsIT {
 
     @Test
     void aStuckSoleClientPausesTheGuestUntilItIsCutOffThenTheStreamGoesOn() throws Exception {
-        try (Relay relay = new Relay(b -> b.sendQueueMaxBytes(QUEUE_BYTES).stuckClientTimeout(STUCK));
+        try (Relay relay = new Relay(b -> b.withConnection(b.connection().withSendQueue(QUEUE_BYTES, ConnectionConfig.DEFAULT_SEND_QUEUE_MAX_MESSAGES).withStuckClientTimeout(STUCK)));
                 SpiceTestClient main = SpiceTestClient.connect(relay.server.localAddress(), SpiceTestClient.options());
                 SpiceTestClient stalled = SpiceTestClient.connect(relay.server.localAddress(), SpiceTestClient.options()
                         .connectionId(Integer.toUnsignedLong(main.awaitSessionId()))

@@ -21,6 +21,7 @@ import org.spicestream.device.spi.Transports;
 import org.spicestream.reds.RedChannel;
 import org.spicestream.reds.RedChannelClient;
 import org.spicestream.reds.ServerConfig;
+import org.spicestream.reds.SessionConfig;
 import org.spicestream.reds.SessionPolicy;
 import org.spicestream.reds.SpiceServer;
 import org.spicestream.transport.socket.SocketEventLoops;
@@ -37,16 +38,16 @@ final class Relay implements AutoCloseable {
     final MultiThreadIoEventLoopGroup deviceLoops;
     final StreamDevice device;
 
-    Relay(UnaryOperator<ServerConfig.Builder> serverConfig) throws IOException {
+    Relay(UnaryOperator<ServerConfig> serverConfig) throws IOException {
         this(serverConfig, StreamDeviceConfig.DEFAULT, UnaryOperator.identity());
     }
 
-    Relay(UnaryOperator<ServerConfig.Builder> serverConfig, StreamDeviceConfig deviceConfig,
+    Relay(UnaryOperator<ServerConfig> serverConfig, StreamDeviceConfig deviceConfig,
             UnaryOperator<TransportContext> transportContext) throws IOException {
         directory = Files.createTempDirectory("spicestream-robust");
         socket = directory.resolve("stream0.sock");
-        server = SpiceServer.start(serverConfig.apply(ServerConfig.builder().listen("127.0.0.1", 0)
-                .ticketingDisabled(true).sessionPolicy(SessionPolicy.SHARE)).build());
+        server = SpiceServer.start(serverConfig.apply(ServerConfig.loopbackWithoutTicketing()
+                .withSessions(SessionConfig.DEFAULT.withPolicy(SessionPolicy.SHARE))));
         deviceLoops = SocketEventLoops.newGroup(1);
         device = new StreamDevice("stream0",
                 Transports.load().create(URI.create("unix:" + socket + "?listen"),

@@ -14,6 +14,7 @@ import org.junit.jupiter.params.ParameterizedTest;
 import org.junit.jupiter.params.provider.EnumSource;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
+import org.spicestream.reds.ConnectionConfig;
 import org.spicestream.it.clients.SpiceGtkProbe;
 import org.spicestream.testsupport.media.EncodedStream;
 import org.spicestream.testsupport.media.MediaSpec;
@@ -139,7 +140,7 @@ class SpiceGtkStreamIT {
         SpiceGtkProbe.requireSpiceGtk();
         EncodedStream stream = TestMedia.mjpeg(320, 240, 60);
         long queueBound = 2L * 1024 * 1024;
-        try (StreamRelay relay = new StreamRelay(SessionPolicy.SHARE, b -> b.sendQueueMaxBytes(queueBound))) {
+        try (StreamRelay relay = new StreamRelay(SessionPolicy.SHARE, b -> b.withConnection(b.connection().withSendQueue(queueBound, ConnectionConfig.DEFAULT_SEND_QUEUE_MAX_MESSAGES)))) {
             await().atMost(Duration.ofSeconds(10)).until(() -> Files.exists(relay.socket));
             try (TestGuestAgent guest = new TestGuestAgent(relay.socket, Map.of(VideoCodec.MJPEG, stream), 30).open();
                     SpiceTestClient main = SpiceTestClient.connect(relay.server.localAddress(),

@@ -14,6 +14,7 @@ import org.spicestream.device.StreamDeviceListener;
 import org.spicestream.device.spi.TransportContext;
 import org.spicestream.device.spi.Transports;
 import org.spicestream.reds.ServerConfig;
+import org.spicestream.reds.SessionConfig;
 import org.spicestream.reds.SessionPolicy;
 import org.spicestream.reds.SpiceServer;
 import org.spicestream.transport.socket.SocketEventLoops;
@@ -32,16 +33,16 @@ public final class StreamRelay implements AutoCloseable {
     }
 
     /** A relay whose server configuration {@code serverConfig} may extend (web root, TLS, ...). */
-    public StreamRelay(SessionPolicy policy, UnaryOperator<ServerConfig.Builder> serverConfig) throws IOException {
+    public StreamRelay(SessionPolicy policy, UnaryOperator<ServerConfig> serverConfig) throws IOException {
         this(policy, StreamDeviceConfig.DEFAULT, StreamDeviceListener.NONE, serverConfig);
     }
 
     private StreamRelay(SessionPolicy policy, StreamDeviceConfig config, StreamDeviceListener listener,
-            UnaryOperator<ServerConfig.Builder> serverConfig) throws IOException {
+            UnaryOperator<ServerConfig> serverConfig) throws IOException {
         directory = Files.createTempDirectory("spicestream-it");
         socket = directory.resolve("stream0.sock");
-        server = SpiceServer.start(serverConfig.apply(ServerConfig.builder().listen("127.0.0.1", 0).ticketingDisabled(true)
-                .sessionPolicy(policy)).build());
+        server = SpiceServer.start(serverConfig.apply(ServerConfig.loopbackWithoutTicketing()
+                .withSessions(SessionConfig.DEFAULT.withPolicy(policy))));
         deviceLoops = SocketEventLoops.newGroup(1);
         device = new StreamDevice("stream0",
                 Transports.load().create(URI.create("unix:" + socket + "?listen"),

@@ -49,9 +49,9 @@ class SpiceGtkTlsIT {
         SpiceGtkProbe.requireSpiceGtk();
         TestCertificates.Pem pem = TestCertificates.selfSigned(dir, "server", "127.0.0.1");
         EncodedStream stream = TestMedia.get(MediaSpec.of(VideoCodec.MJPEG, 320, 240, 60));
-        try (StreamRelay relay = new StreamRelay(SessionPolicy.REPLACE, b -> b
-                .tls(TlsConfig.of("127.0.0.1", 0, pem.certificate(), pem.key()))
-                .secureChannels(SpiceChannelType.parseList("all")))) {
+        try (StreamRelay relay = new StreamRelay(SessionPolicy.REPLACE, b -> b.withListen(b.listen()
+                .withTls(TlsConfig.of("127.0.0.1", 0, pem.certificate(), pem.key()))
+                .withSecureChannels(SpiceChannelType.parseList("all"))))) {
             await().atMost(Duration.ofSeconds(10)).until(() -> Files.exists(relay.socket));
             int port = relay.server.localAddress().getPort();
             int tlsPort = relay.server.tlsLocalAddress().getPort();

@@ -37,6 +37,7 @@ import org.spicestream.testsupport.media.TestMedia;
 import org.spicestream.testsupport.media.VideoCodec;
 import org.spicestream.it.stream.TestGuestAgent;
 import org.spicestream.reds.ServerConfig;
+import org.spicestream.reds.SessionConfig;
 import org.spicestream.reds.SessionPolicy;
 import org.spicestream.reds.SpiceServer;
 import org.spicestream.testsupport.ExternalTools;
@@ -62,8 +63,8 @@ class MultiMonitorIT {
         MultiThreadIoEventLoopGroup loops = SocketEventLoops.newGroup(2);
         List<AutoCloseable> resources = new ArrayList<>();
         try {
-            SpiceServer server = SpiceServer.start(ServerConfig.builder().listen("127.0.0.1", 0)
-                    .ticketingDisabled(true).sessionPolicy(SessionPolicy.SHARE).build());
+            SpiceServer server = SpiceServer.start(ServerConfig.loopbackWithoutTicketing()
+                    .withSessions(SessionConfig.DEFAULT.withPolicy(SessionPolicy.SHARE)));
             resources.add(server);
             List<StreamDevice> devices = new ArrayList<>();
             for (int i = 0; i < SIZES.length; i++) {

@@ -32,6 +32,7 @@ import org.spicestream.testsupport.media.TestMedia;
 import org.spicestream.it.qemu.GuestKit;
 import org.spicestream.it.qemu.QemuGuest;
 import org.spicestream.reds.ServerConfig;
+import org.spicestream.reds.SessionConfig;
 import org.spicestream.reds.SessionPolicy;
 import org.spicestream.reds.SpiceChannelType;
 import org.spicestream.reds.SpiceMessages;
@@ -88,8 +89,8 @@ class QemuStreamIT {
             VirtioGuestTransport transport = (VirtioGuestTransport) Transports.load()
                     .create(uri, TransportContext.of(loops, "stream0"));
             QmpInputSink inputSink = transport.inputSink().orElseThrow();
-            SpiceServer server = SpiceServer.start(ServerConfig.builder().listen("127.0.0.1", 0)
-                    .ticketingDisabled(true).sessionPolicy(SessionPolicy.SHARE).inputSink(inputSink).build());
+            SpiceServer server = SpiceServer.start(ServerConfig.loopbackWithoutTicketing()
+                    .withSessions(SessionConfig.DEFAULT.withPolicy(SessionPolicy.SHARE)).withInputSink(inputSink));
             StreamDevice device = new StreamDevice("stream0", transport, server.channels(), server.mmTime(),
                     StreamDeviceConfig.DEFAULT, StreamDeviceListener.NONE);
             try (server; device;

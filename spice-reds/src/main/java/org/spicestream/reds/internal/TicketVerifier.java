@@ -18,6 +18,14 @@ public final class TicketVerifier {
     private final boolean ticketingDisabled;
     private final Clock clock;
 
+    /** A verifier for {@code auth}. */
+    public static TicketVerifier of(org.spicestream.reds.AuthConfig auth, Clock clock) {
+        if (auth instanceof org.spicestream.reds.AuthConfig.Password p) {
+            return new TicketVerifier(p.utf8(), p.expiry(), false, clock);
+        }
+        return new TicketVerifier(null, null, auth instanceof org.spicestream.reds.AuthConfig.TicketingDisabled, clock);
+    }
+
     public TicketVerifier(byte[] password, Instant expiry, boolean ticketingDisabled, Clock clock) {
         this.password = password == null ? null : password.clone();
         this.expiry = expiry;

@@ -30,6 +30,7 @@ import java.nio.file.StandardOpenOption;
 import java.util.Arrays;
 import java.util.concurrent.TimeUnit;
 import org.slf4j.Logger;
+import org.spicestream.reds.WebConfig;
 import org.slf4j.LoggerFactory;
 
 /**
@@ -47,12 +48,12 @@ final class HttpRequestHandler extends ChannelInboundHandlerAdapter {
     /** How long a connection that got an HTTP error stays half-closed, its input discarded, before it is closed. */
     static final long ERROR_LINGER_MS = 2000;
 
-    private final WebSettings settings;
+    private final WebConfig settings;
     private final boolean tls;
     private ScheduledFuture<?> timeout;
     private boolean requestSeen;
 
-    HttpRequestHandler(WebSettings settings, boolean tls) {
+    HttpRequestHandler(WebConfig settings, boolean tls) {
         this.settings = settings;
         this.tls = tls;
     }
@@ -137,7 +138,7 @@ final class HttpRequestHandler extends ChannelInboundHandlerAdapter {
             return;
         }
         WebSocketDecoderConfig decoderConfig = WebSocketDecoderConfig.newBuilder()
-                .maxFramePayloadLength(settings.maxFrameSize())
+                .maxFramePayloadLength(settings.maxWebSocketFrameSize())
                 .expectMaskedFrames(true)
                 .allowExtensions(false)
                 .closeOnProtocolViolation(true)
@@ -191,8 +192,8 @@ final class HttpRequestHandler extends ChannelInboundHandlerAdapter {
             sendError(ctx, HttpResponseStatus.NOT_FOUND);
             return;
         }
-        if (found.size() > settings.maxFileSize()) {
-            LOG.warn("HTTP from {}: {} is {} bytes, above the bound of {}", remote, req.uri(), found.size(), settings.maxFileSize());
+        if (found.size() > settings.maxStaticFileSize()) {
+            LOG.warn("HTTP from {}: {} is {} bytes, above the bound of {}", remote, req.uri(), found.size(), settings.maxStaticFileSize());
             sendError(ctx, HttpResponseStatus.FORBIDDEN);
             return;
         }

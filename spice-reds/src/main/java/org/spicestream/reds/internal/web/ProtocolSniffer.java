@@ -8,6 +8,7 @@ import io.netty.handler.codec.http.HttpObjectAggregator;
 import io.netty.handler.codec.http.HttpServerCodec;
 import java.util.List;
 import org.slf4j.Logger;
+import org.spicestream.reds.WebConfig;
 import org.slf4j.LoggerFactory;
 
 /**
@@ -33,10 +34,10 @@ public final class ProtocolSniffer extends ByteToMessageDecoder {
     /** Name of the HTTP request handler (later the WebSocket adapter) in the pipeline. */
     public static final String WEB_HANDLER = "web";
 
-    private final WebSettings settings;
+    private final WebConfig settings;
     private final boolean tls;
 
-    public ProtocolSniffer(WebSettings settings, boolean tls) {
+    public ProtocolSniffer(WebConfig settings, boolean tls) {
         this.settings = settings;
         this.tls = tls;
     }
