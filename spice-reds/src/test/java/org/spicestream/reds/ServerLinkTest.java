@@ -116,6 +116,23 @@ class ServerLinkTest {
     }
 
     @Test
+    void setAuthRotatesThePasswordForNewLinksWithoutDroppingConnectedClients() {
+        start(ServerConfig.DEFAULT.withAuth(AuthConfig.password("old")));
+        try (SpiceTestClient main = SpiceTestClient.connectMain(addr(), "old")) {
+            assertThat(main.linkResult()).isZero();
+            server.setAuth(AuthConfig.password("new"));
+            try (SpiceTestClient stale = SpiceTestClient.connectMain(addr(), "old")) {
+                assertThat(stale.linkResult()).isEqualTo(SpiceLinkError.PERMISSION_DENIED);
+            }
+            try (SpiceTestClient fresh = SpiceTestClient.connect(addr(), SpiceTestClient.options().password("new")
+                    .connectionId(Integer.toUnsignedLong(main.awaitSessionId())).channel(SpiceChannelType.INPUTS, 0))) {
+                assertThat(fresh.linkResult()).isZero();
+            }
+            assertThat(server.sessions()).hasSize(1);
+        }
+    }
+
+    @Test
     void ticketIsCheckedOnEveryChannelLink() {
         Instant expiry = Instant.now().plusMillis(1500);
         start(ServerConfig.DEFAULT.withAuth(AuthConfig.password("pw".toCharArray(), expiry)));
