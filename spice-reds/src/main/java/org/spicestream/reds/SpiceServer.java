@@ -36,6 +36,7 @@ import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 import org.spicestream.reds.internal.LinkMess;
 import org.spicestream.reds.internal.TicketVerifier;
+import org.spicestream.reds.internal.web.ClasspathFiles;
 import org.spicestream.reds.internal.web.ProtocolSniffer;
 
 /** The SPICE server: listens, links clients, runs the main and inputs channels and the channel registry. */
@@ -66,6 +67,8 @@ public final class SpiceServer implements AutoCloseable {
     private final java.util.concurrent.atomic.LongAdder internalErrors = new java.util.concurrent.atomic.LongAdder();
     private final SecureRandom random = new SecureRandom();
     private final Map<Integer, Session> sessions = new HashMap<>();
+    /** The class-path web content with its cache, shared by every connection; null without one. */
+    private final ClasspathFiles webContent;
     private volatile Channel serverChannel;
     private volatile Channel tlsServerChannel;
     private SslContext sslContext;
@@ -73,6 +76,8 @@ public final class SpiceServer implements AutoCloseable {
 
     private SpiceServer(ServerConfig config, EventLoopGroup externalGroup) {
         this.config = config;
+        this.webContent = config.web().webContent() == null ? null
+                : new ClasspathFiles(config.web().webContent(), config.web().maxStaticFileSize());
         this.ticketVerifier = TicketVerifier.of(config.auth(), Clock.systemUTC());
         this.mainChannel = new MainChannel(this);
         this.mainChannel.attach(registry, 0);
@@ -122,7 +127,8 @@ public final class SpiceServer implements AutoCloseable {
         if (l.address() != null) {
             serverChannel = listen(channelClass, l.address(), false);
             LOG.info("SPICE server listening on {} ({}, policy {}, web root {})", serverChannel.localAddress(),
-                    channelClass.getSimpleName(), config.sessions().policy(), config.web().webRoot());
+                    channelClass.getSimpleName(), config.sessions().policy(), config.web().webRoot() != null ? config.web().webRoot()
+                            : webContent != null ? "classpath:" + config.web().webContent().root() : "none");
         }
         if (sslContext != null) {
             tlsServerChannel = listen(channelClass, l.tls().listenAddress(), true);
@@ -195,7 +201,7 @@ public final class SpiceServer implements AutoCloseable {
         if (tls) {
             ch.pipeline().addLast("tls", sslContext.newHandler(ch.alloc()));
         }
-        ch.pipeline().addLast("sniff", new ProtocolSniffer(config.web(), tls));
+        ch.pipeline().addLast("sniff", new ProtocolSniffer(config.web(), webContent, tls));
         ch.pipeline().addLast("link", new LinkHandler(this, tls));
     }
 

@@ -24,6 +24,8 @@ import org.spicestream.reds.testclient.TestChannel;
 class WebTransportTest {
     private static final String WS_KEY = "dGhlIHNhbXBsZSBub25jZQ==";
     private static final String SECRET = "top secret, outside the web root";
+    private static final ClasspathWebContent BUILT_IN =
+            new ClasspathWebContent(WebTransportTest.class.getClassLoader(), "org/spicestream/reds/webcontent/");
 
     private SpiceServer server;
 
@@ -139,6 +141,45 @@ class WebTransportTest {
             assertThat(resp).as(path).matches("(?s)HTTP/1.1 (403|404|400).*");
         }
         assertThat(http("GET http://x/../secret.txt HTTP/1.1\r\nHost: x\r\n\r\n")).doesNotContain(SECRET);
+    }
+
+    @Test
+    void classpathContentIsServedAtTheRootAndBelowAVmPrefix() throws IOException {
+        start(ServerConfig.DEFAULT.withAuth(AuthConfig.TICKETING_DISABLED).withWeb(WebConfig.DEFAULT.withWebContent(BUILT_IN)));
+        String index = http("GET / HTTP/1.1\r\nHost: x\r\n\r\n");
+        assertThat(index).startsWith("HTTP/1.1 200 OK").contains("content-type: text/html; charset=utf-8")
+                .contains("content-security-policy: default-src 'self'").endsWith("<html>built-in</html>");
+        assertThat(http("GET /js/app.js?v=1 HTTP/1.1\r\nHost: x\r\n\r\n")).startsWith("HTTP/1.1 200 OK")
+                .contains("content-type: text/javascript").endsWith("export const b = 2;");
+        assertThat(http("HEAD /js/app.js HTTP/1.1\r\nHost: x\r\n\r\n")).startsWith("HTTP/1.1 200 OK")
+                .contains("content-length: 19").doesNotContain("export");
+        assertThat(http("GET /vms/vm-1/ HTTP/1.1\r\nHost: x\r\n\r\n")).startsWith("HTTP/1.1 200 OK").endsWith("<html>built-in</html>");
+        assertThat(http("GET /vms/vm-1/js/app.js HTTP/1.1\r\nHost: x\r\n\r\n")).endsWith("export const b = 2;");
+        assertThat(http("GET /vms/vm-1?password=a HTTP/1.1\r\nHost: x\r\n\r\n")).startsWith("HTTP/1.1 301")
+                .contains("location: /vms/vm-1/?password=a");
+        // directories (with or without a dot in the name) and missing files are not found
+        for (String missing : List.of("/js", "/js/", "/dir.d", "/missing.js", "/vms/Bad/js/app.js", "/vms/")) {
+            assertThat(http("GET " + missing + " HTTP/1.1\r\nHost: x\r\n\r\n")).as(missing).startsWith("HTTP/1.1 404");
+        }
+        assertThat(http("GET /dir.d/inner.txt HTTP/1.1\r\nHost: x\r\n\r\n")).startsWith("HTTP/1.1 200 OK");
+        for (String path : List.of("/../webcontent/index.html", "/js/../../WebTransportTest.class", "/%2e%2e/x.txt",
+                "/vms/a/../index.html", "/..%5cindex.html", "/%00.js")) {
+            assertThat(http("GET " + path + " HTTP/1.1\r\nHost: x\r\n\r\n")).as(path).matches("(?s)HTTP/1.1 (403|404|400).*");
+        }
+    }
+
+    @Test
+    void aWebRootWinsOverClasspathContentAndTheSizeBoundHolds() throws IOException {
+        Path root = webRoot();
+        start(ServerConfig.DEFAULT.withAuth(AuthConfig.TICKETING_DISABLED)
+                .withWeb(WebConfig.DEFAULT.withWebRoot(root).withWebContent(BUILT_IN)));
+        assertThat(http("GET / HTTP/1.1\r\nHost: x\r\n\r\n")).endsWith("<html>index</html>");
+        assertThat(http("GET /js/app.js HTTP/1.1\r\nHost: x\r\n\r\n")).startsWith("HTTP/1.1 404");
+        server.close();
+        start(ServerConfig.DEFAULT.withAuth(AuthConfig.TICKETING_DISABLED)
+                .withWeb(WebConfig.DEFAULT.withWebContent(BUILT_IN).withMaxStaticFileSize(18)));
+        assertThat(http("GET /js/app.js HTTP/1.1\r\nHost: x\r\n\r\n")).startsWith("HTTP/1.1 403");
+        assertThat(http("GET /dir.d/inner.txt HTTP/1.1\r\nHost: x\r\n\r\n")).startsWith("HTTP/1.1 200 OK");
     }
 
     @Test

@@ -29,6 +29,8 @@ import java.nio.charset.StandardCharsets;
 import java.nio.file.StandardOpenOption;
 import java.util.Arrays;
 import java.util.concurrent.TimeUnit;
+import java.util.regex.Matcher;
+import java.util.regex.Pattern;
 import org.slf4j.Logger;
 import org.spicestream.reds.WebConfig;
 import org.slf4j.LoggerFactory;
@@ -45,16 +47,26 @@ final class HttpRequestHandler extends ChannelInboundHandlerAdapter {
     static final String SUBPROTOCOL = "binary";
     /** Name of the WebSocket adapter in the pipeline. */
     static final String WS_ADAPTER = "ws-bytes";
+    /**
+     * A page of one VM: {@code /vms/NAME/...} serves the class-path content's {@code ...}, so that the built-in
+     * client, whose URLs are relative, works below that prefix and opens its WebSocket at {@code /vms/NAME}.
+     */
+    static final Pattern VM_PAGE = Pattern.compile("/vms/([a-z0-9][a-z0-9-]{0,62})(/.*)?");
+    /** Content-Security-Policy of the class-path content (the built-in client needs nothing from elsewhere). */
+    static final String BUILT_IN_CSP = "default-src 'self'; connect-src 'self'; img-src 'self' data: blob:; "
+            + "object-src 'none'; base-uri 'none'; form-action 'self'; frame-ancestors 'self'";
     /** How long a connection that got an HTTP error stays half-closed, its input discarded, before it is closed. */
     static final long ERROR_LINGER_MS = 2000;
 
     private final WebConfig settings;
+    private final ClasspathFiles webContent;
     private final boolean tls;
     private ScheduledFuture<?> timeout;
     private boolean requestSeen;
 
-    HttpRequestHandler(WebConfig settings, boolean tls) {
+    HttpRequestHandler(WebConfig settings, ClasspathFiles webContent, boolean tls) {
         this.settings = settings;
+        this.webContent = webContent;
         this.tls = tls;
     }
 
@@ -169,18 +181,39 @@ final class HttpRequestHandler extends ChannelInboundHandlerAdapter {
             sendError(ctx, HttpResponseStatus.METHOD_NOT_ALLOWED);
             return;
         }
-        if (settings.webRoot() == null) {
+        if (settings.webRoot() == null && webContent == null) {
             LOG.info("HTTP from {}: {} {}: no web root configured", remote, req.method(), req.uri());
             sendError(ctx, HttpResponseStatus.NOT_FOUND);
             return;
         }
+        QueryStringDecoder uri;
         String path;
         try {
-            path = new QueryStringDecoder(req.uri()).path();
+            uri = new QueryStringDecoder(req.uri());
+            path = uri.path();
         } catch (IllegalArgumentException e) {
             sendError(ctx, HttpResponseStatus.BAD_REQUEST);
             return;
         }
+        if (settings.webRoot() != null) {
+            serveFromWebRoot(ctx, req, path, head);
+            return;
+        }
+        Matcher vm = VM_PAGE.matcher(path);
+        if (vm.matches()) {
+            if (vm.group(2) == null) {
+                // the page's relative URLs (js/app.js) need the trailing slash
+                String query = uri.rawQuery();
+                redirect(ctx, "/vms/" + vm.group(1) + "/" + (query.isEmpty() ? "" : "?" + query));
+                return;
+            }
+            path = vm.group(2);
+        }
+        serveFromClasspath(ctx, req, path, head);
+    }
+
+    private void serveFromWebRoot(ChannelHandlerContext ctx, FullHttpRequest req, String path, boolean head) {
+        Object remote = ctx.channel().remoteAddress();
         StaticFiles.Lookup lookup = StaticFiles.resolve(settings.webRoot(), path);
         if (lookup instanceof StaticFiles.Refused refused) {
             LOG.warn("HTTP from {}: {} refused: {}", remote, req.uri(), refused.why());
@@ -220,11 +253,59 @@ final class HttpRequestHandler extends ChannelInboundHandlerAdapter {
         FullHttpResponse resp = new DefaultFullHttpResponse(HttpVersion.HTTP_1_1, HttpResponseStatus.OK, body);
         resp.headers()
                 .set(HttpHeaderNames.CONTENT_TYPE, StaticFiles.contentType(found.file()))
-                .set(HttpHeaderNames.CONTENT_LENGTH, head ? found.size() : body.readableBytes())
+                .set(HttpHeaderNames.CONTENT_LENGTH, head ? found.size() : body.readableBytes());
+        LOG.debug("HTTP from {}: {} {} -> {} ({} bytes)", remote, req.method(), req.uri(), found.file(), found.size());
+        sendFile(ctx, resp);
+    }
+
+    private void serveFromClasspath(ChannelHandlerContext ctx, FullHttpRequest req, String path, boolean head) {
+        Object remote = ctx.channel().remoteAddress();
+        StaticFiles.PathCheck check = StaticFiles.relativePath(path);
+        if (check instanceof StaticFiles.Refused refused) {
+            LOG.warn("HTTP from {}: {} refused: {}", remote, req.uri(), refused.why());
+            sendError(ctx, HttpResponseStatus.FORBIDDEN);
+            return;
+        }
+        ClasspathFiles.Lookup lookup = webContent.find(((StaticFiles.Relative) check).path());
+        if (lookup instanceof ClasspathFiles.TooLarge large) {
+            LOG.warn("HTTP from {}: {} is {} bytes or more, above the bound of {}", remote, req.uri(), large.size(),
+                    settings.maxStaticFileSize());
+            sendError(ctx, HttpResponseStatus.FORBIDDEN);
+            return;
+        }
+        if (!(lookup instanceof ClasspathFiles.Found found)) {
+            LOG.info("HTTP from {}: {} not found", remote, req.uri());
+            sendError(ctx, HttpResponseStatus.NOT_FOUND);
+            return;
+        }
+        ByteBuf body = head ? Unpooled.EMPTY_BUFFER : Unpooled.wrappedBuffer(found.bytes());
+        FullHttpResponse resp = new DefaultFullHttpResponse(HttpVersion.HTTP_1_1, HttpResponseStatus.OK, body);
+        resp.headers()
+                .set(HttpHeaderNames.CONTENT_TYPE, StaticFiles.contentType(found.name()))
+                .set(HttpHeaderNames.CONTENT_LENGTH, found.bytes().length)
+                // our own client: scripts, styles and connections from this origin only
+                .set(HttpHeaderNames.CONTENT_SECURITY_POLICY, BUILT_IN_CSP)
+                .set("Referrer-Policy", "no-referrer");
+        LOG.debug("HTTP from {}: {} {} -> classpath {} ({} bytes)", remote, req.method(), req.uri(), found.name(),
+                found.bytes().length);
+        sendFile(ctx, resp);
+    }
+
+    private static void sendFile(ChannelHandlerContext ctx, FullHttpResponse resp) {
+        resp.headers()
                 .set(HttpHeaderNames.CACHE_CONTROL, HttpHeaderValues.NO_CACHE)
                 .set("X-Content-Type-Options", "nosniff")
                 .set(HttpHeaderNames.CONNECTION, HttpHeaderValues.CLOSE);
-        LOG.debug("HTTP from {}: {} {} -> {} ({} bytes)", remote, req.method(), req.uri(), found.file(), found.size());
+        ctx.writeAndFlush(resp).addListener(ChannelFutureListener.CLOSE);
+    }
+
+    private static void redirect(ChannelHandlerContext ctx, String location) {
+        FullHttpResponse resp = new DefaultFullHttpResponse(HttpVersion.HTTP_1_1, HttpResponseStatus.MOVED_PERMANENTLY,
+                Unpooled.EMPTY_BUFFER);
+        resp.headers()
+                .set(HttpHeaderNames.LOCATION, location)
+                .set(HttpHeaderNames.CONTENT_LENGTH, 0)
+                .set(HttpHeaderNames.CONNECTION, HttpHeaderValues.CLOSE);
         ctx.writeAndFlush(resp).addListener(ChannelFutureListener.CLOSE);
     }
 

@@ -35,10 +35,13 @@ public final class ProtocolSniffer extends ByteToMessageDecoder {
     public static final String WEB_HANDLER = "web";
 
     private final WebConfig settings;
+    private final ClasspathFiles webContent;
     private final boolean tls;
 
-    public ProtocolSniffer(WebConfig settings, boolean tls) {
+    /** {@code webContent}: the server's class-path content (one cache for all connections), or null. */
+    public ProtocolSniffer(WebConfig settings, ClasspathFiles webContent, boolean tls) {
         this.settings = settings;
+        this.webContent = webContent;
         this.tls = tls;
     }
 
@@ -56,7 +59,7 @@ public final class ProtocolSniffer extends ByteToMessageDecoder {
             String self = ctx.name();
             ctx.pipeline().addAfter(self, HTTP_CODEC, new HttpServerCodec(decoderConfig));
             ctx.pipeline().addAfter(HTTP_CODEC, HTTP_AGGREGATOR, new HttpObjectAggregator(MAX_HTTP_BODY));
-            ctx.pipeline().addAfter(HTTP_AGGREGATOR, WEB_HANDLER, new HttpRequestHandler(settings, tls));
+            ctx.pipeline().addAfter(HTTP_AGGREGATOR, WEB_HANDLER, new HttpRequestHandler(settings, webContent, tls));
         }
         // the cumulated bytes go to the next handler when this one is removed
         ctx.pipeline().remove(this);

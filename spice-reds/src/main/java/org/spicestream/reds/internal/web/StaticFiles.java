@@ -43,7 +43,13 @@ final class StaticFiles {
     record Found(Path file, long size) implements Lookup {}
 
     /** The path tries to leave the root (.., NUL, backslash, a symlink out of the root). */
-    record Refused(String why) implements Lookup {}
+    record Refused(String why) implements Lookup, PathCheck {}
+
+    /** Outcome of checking a request path on its own. */
+    sealed interface PathCheck {}
+
+    /** A safe path relative to the root, "/"-separated, never empty. */
+    record Relative(String path) implements PathCheck {}
 
     record NotFound() implements Lookup {}
 
@@ -51,6 +57,39 @@ final class StaticFiles {
 
     /** Resolves an already percent-decoded request path ("/a/b.js") below {@code root}. */
     static Lookup resolve(Path root, String requestPath) {
+        PathCheck check = relativePath(requestPath);
+        if (check instanceof Refused refused) {
+            return refused;
+        }
+        String relative = ((Relative) check).path();
+        try {
+            Path candidate = root.resolve(relative).normalize();
+            if (!candidate.startsWith(root)) {
+                return new Refused("outside the web root");
+            }
+            if (!Files.exists(candidate, LinkOption.NOFOLLOW_LINKS) && !Files.exists(candidate)) {
+                return new NotFound();
+            }
+            Path real = candidate.toRealPath();
+            if (!real.startsWith(root.toRealPath())) {
+                return new Refused("symbolic link out of the web root");
+            }
+            if (!Files.isRegularFile(real) || !Files.isReadable(real)) {
+                return new NotFound();
+            }
+            return new Found(real, Files.size(real));
+        } catch (InvalidPathException e) {
+            return new Refused("invalid path");
+        } catch (IOException e) {
+            return new NotFound();
+        }
+    }
+
+    /**
+     * The request path ("/a/b.js", percent-decoded) as a relative path ("a/b.js"; "/" gives {@link #INDEX}), or a
+     * {@link Refused} for anything that could leave the root: "..", ".", NUL, backslash, too many segments.
+     */
+    static PathCheck relativePath(String requestPath) {
         if (!requestPath.startsWith("/")) {
             return new Refused("not an absolute path");
         }
@@ -74,34 +113,17 @@ final class StaticFiles {
             }
             relative.append(seg);
         }
-        if (relative.length() == 0) {
-            relative.append(INDEX);
+        if (relative.length() == 0 || requestPath.endsWith("/")) {
+            relative.append(relative.length() == 0 ? INDEX : "/" + INDEX);
         }
-        try {
-            Path candidate = root.resolve(relative.toString()).normalize();
-            if (!candidate.startsWith(root)) {
-                return new Refused("outside the web root");
-            }
-            if (!Files.exists(candidate, LinkOption.NOFOLLOW_LINKS) && !Files.exists(candidate)) {
-                return new NotFound();
-            }
-            Path real = candidate.toRealPath();
-            if (!real.startsWith(root.toRealPath())) {
-                return new Refused("symbolic link out of the web root");
-            }
-            if (!Files.isRegularFile(real) || !Files.isReadable(real)) {
-                return new NotFound();
-            }
-            return new Found(real, Files.size(real));
-        } catch (InvalidPathException e) {
-            return new Refused("invalid path");
-        } catch (IOException e) {
-            return new NotFound();
-        }
+        return new Relative(relative.toString());
     }
 
     static String contentType(Path file) {
-        String name = file.getFileName().toString();
+        return contentType(file.getFileName().toString());
+    }
+
+    static String contentType(String name) {
         int dot = name.lastIndexOf('.');
         if (dot < 0) {
             return DEFAULT_TYPE;
