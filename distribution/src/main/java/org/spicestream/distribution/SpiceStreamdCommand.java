@@ -153,8 +153,9 @@ public final class SpiceStreamdCommand {
     String metrics;
 
     @Option(names = "--web-root", paramLabel = "DIR",
-            description = "serve this directory over HTTP on the SPICE port, e.g. /usr/share/spice-html5 (then open"
-                    + " http://HOST:PORT/spice_auto.html); WebSocket clients work without it")
+            description = "serve this directory over HTTP on the SPICE port instead of the built-in browser client,"
+                    + " e.g. /usr/share/spice-html5 (then open http://HOST:PORT/spice_auto.html); WebSocket clients"
+                    + " work without it")
     Path webRoot;
 
     @Option(names = "--tls-port", paramLabel = "PORT", defaultValue = "0",

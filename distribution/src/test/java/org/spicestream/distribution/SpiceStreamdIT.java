@@ -79,6 +79,16 @@ class SpiceStreamdIT {
         await().atMost(START_TIMEOUT).pollInterval(Duration.ofMillis(100)).ignoreExceptions()
                 .until(() -> scrape(http, metrics).contains("spicestream_device_frames_in_total"));
 
+        // the built-in browser client on the SPICE port
+        HttpResponse<String> page = http.send(HttpRequest.newBuilder(URI.create("http://127.0.0.1:" + spicePort + "/"))
+                .timeout(Duration.ofSeconds(5)).build(), HttpResponse.BodyHandlers.ofString());
+        assertThat(page.statusCode()).isEqualTo(200);
+        assertThat(page.body()).contains("<script type=\"module\" src=\"js/app.js\">");
+        HttpResponse<String> app = http.send(HttpRequest.newBuilder(URI.create("http://127.0.0.1:" + spicePort + "/js/app.js"))
+                .timeout(Duration.ofSeconds(5)).build(), HttpResponse.BodyHandlers.ofString());
+        assertThat(app.statusCode()).isEqualTo(200);
+        assertThat(app.headers().firstValue("content-type")).hasValue("text/javascript; charset=utf-8");
+
         InetSocketAddress server = new InetSocketAddress("127.0.0.1", spicePort);
         try (SpiceTestClient main = SpiceTestClient.connectMain(server, "")) {
             assertThat(main.linkResult()).isZero();
@@ -140,6 +150,7 @@ class SpiceStreamdIT {
             assertThat(read(jar, "META-INF/services/org.slf4j.spi.SLF4JServiceProvider"))
                     .contains("ch.qos.logback.classic.spi.LogbackServiceProvider");
             assertThat(jar.getEntry("logback.xml")).isNotNull();
+            assertThat(jar.getEntry("org/spicestream/webclient/site/index.html")).as("the browser client").isNotNull();
             assertThat(jar.stream().map(e -> e.getName()).filter(n -> n.matches("META-INF/[^/]*\\.(SF|DSA|RSA)")))
                     .isEmpty();
         }

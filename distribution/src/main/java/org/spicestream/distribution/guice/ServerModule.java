@@ -9,6 +9,7 @@ import java.net.InetSocketAddress;
 import org.spicestream.reds.InputSink;
 import org.spicestream.distribution.config.VmConfig;
 import org.spicestream.distribution.config.VmLimits;
+import org.spicestream.reds.ClasspathWebContent;
 import org.spicestream.reds.ConnectionConfig;
 import org.spicestream.reds.ListenConfig;
 import org.spicestream.reds.ServerConfig;
@@ -16,6 +17,7 @@ import org.spicestream.reds.SessionConfig;
 import org.spicestream.reds.WebConfig;
 import org.spicestream.reds.TlsConfig;
 import org.spicestream.transport.socket.SocketEventLoops;
+import org.spicestream.webclient.WebClientAssets;
 
 /**
  * The SPICE server side: its configuration (with the {@link InputSink} of {@link InputModule}) and the one event
@@ -25,6 +27,9 @@ public final class ServerModule extends AbstractModule {
 
     /** Smallest number of event loops (one for clients, one for guests, at least). */
     public static final int MIN_EVENT_LOOPS = 2;
+    /** The browser client of module web-client, served from this class path. */
+    public static final ClasspathWebContent BUILT_IN_CLIENT =
+            new ClasspathWebContent(WebClientAssets.classLoader(), WebClientAssets.RESOURCE_ROOT);
 
     @Provides
     @Singleton
@@ -42,7 +47,10 @@ public final class ServerModule extends AbstractModule {
                 .withAuth(vm.auth())
                 .withSessions(new SessionConfig(vm.sessionPolicy(), l.maxSessions(), l.maxClientsPerChannel()))
                 .withConnection(ConnectionConfig.DEFAULT.withSendQueue(l.sendQueueBytes(), l.sendQueueMessages()))
-                .withWeb(WebConfig.DEFAULT.withWebRoot(w.webRoot()).withMaxWebSocketFrameSize(w.wsMaxFrameBytes())
+                // the built-in browser client at / unless --web-root serves another one
+                .withWeb(WebConfig.DEFAULT.withWebRoot(w.webRoot())
+                        .withWebContent(w.webRoot() == null ? BUILT_IN_CLIENT : null)
+                        .withMaxWebSocketFrameSize(w.wsMaxFrameBytes())
                         .withHttpLimits(WebConfig.DEFAULT_MAX_INITIAL_LINE, WebConfig.DEFAULT_MAX_HEADER_SIZE,
                                 w.httpTimeout())
                         .withAllowedOrigins(w.wsAllowedOrigins()))
