@@ -35,6 +35,10 @@ public final class RedChannelClient {
 
     /** Largest body accepted for the common client messages ACK_SYNC, ACK, PONG, DISCONNECTING. */
     public static final int MAX_COMMON_MESSAGE_SIZE = 1024;
+    /** Messages a queue takes beyond its bound for control messages ({@link #send}); see {@link #CONTROL_RESERVE_BYTES}. */
+    public static final int CONTROL_RESERVE_MESSAGES = 64;
+    /** Bytes a queue takes beyond its bound for control messages ({@link #send}): stream and surface changes. */
+    public static final long CONTROL_RESERVE_BYTES = 64 * 1024;
     /** Delay of the first latency ping after the link (B58: about 100 ms). */
     public static final long FIRST_PING_DELAY_MS = 100;
     /** Retry delay of a ping that found the connection busy (B58 pings only an idle socket). */
@@ -110,12 +114,30 @@ public final class RedChannelClient {
      * {@code m}, counts a drop and returns false. Thread-safe; order per producer thread is kept.
      */
     public boolean trySend(OutgoingMessage m) {
+        return offer(m, false);
+    }
+
+    /**
+     * Queues a control message (stream or surface change, channel list, …) that must not be lost: it may use
+     * {@link #CONTROL_RESERVE_MESSAGES} / {@link #CONTROL_RESERVE_BYTES} beyond the queue bound, so that a client
+     * whose queue refuses frames still gets it. Only when that reserve is full too is the client disconnected (a
+     * logged, counted event). Thread-safe.
+     */
+    public void send(OutgoingMessage m) {
+        if (!offer(m, true) && !closed) {
+            LOG.warn("{}: send queue overflow ({} messages, {} bytes queued): disconnecting", logContext,
+                    queuedMessages.get(), queuedBytes.get());
+            disconnect("send queue overflow");
+        }
+    }
+
+    private boolean offer(OutgoingMessage m, boolean control) {
         if (closed) {
             m.release();
             return false;
         }
         long size = (long) m.bodySize() + headerSize;
-        if (!reserve(size)) {
+        if (!reserve(size, control)) {
             m.release();
             dropped.increment();
             drainArmed = true;
@@ -136,15 +158,6 @@ public final class RedChannelClient {
             }
         }
         return true;
-    }
-
-    /** Like {@link #trySend}, but a full queue is a logged, counted event that disconnects the client. */
-    public void send(OutgoingMessage m) {
-        if (!trySend(m) && !closed) {
-            LOG.warn("{}: send queue overflow ({} messages, {} bytes queued): disconnecting", logContext,
-                    queuedMessages.get(), queuedBytes.get());
-            disconnect("send queue overflow");
-        }
     }
 
     /** Queues a NOTIFY (spice-wire §6.1). */
@@ -313,10 +326,12 @@ public final class RedChannelClient {
         ch.close();
     }
 
-    private boolean reserve(long size) {
+    private boolean reserve(long size, boolean control) {
+        int messageBound = control ? maxMessages + CONTROL_RESERVE_MESSAGES : maxMessages;
+        long byteBound = control ? maxBytes + CONTROL_RESERVE_BYTES : maxBytes;
         while (true) {
             int msgs = queuedMessages.get();
-            if (msgs + 1 > maxMessages) {
+            if (msgs + 1 > messageBound) {
                 return false;
             }
             if (queuedMessages.compareAndSet(msgs, msgs + 1)) {
@@ -326,7 +341,7 @@ public final class RedChannelClient {
         while (true) {
             long bytes = queuedBytes.get();
             // a single message larger than the bound may pass an empty queue, or it could never be sent
-            if (bytes + size > maxBytes && bytes != 0) {
+            if (bytes + size > byteBound && bytes != 0) {
                 queuedMessages.decrementAndGet();
                 return false;
             }
@@ -476,6 +491,9 @@ public final class RedChannelClient {
             }
             case SpiceMessages.MSGC_ACK -> {
                 if (ackWindow && clientAckGeneration == ackGeneration) {
+                    if (unacked > 0) {
+                        lastProgressNanos = System.nanoTime();
+                    }
                     unacked = Math.max(0, unacked - window);
                     pump();
                 }
@@ -486,6 +504,7 @@ public final class RedChannelClient {
                 long ts = body.readLongLE();
                 if (pingOutstanding && id == pingId) {
                     pingOutstanding = false;
+                    lastProgressNanos = System.nanoTime();
                     roundTripNanos = System.nanoTime() - ts;
                     LOG.debug("{}: round trip {} us", logContext, roundTripNanos / 1000);
                     pingTimer = loop.schedule(this::pingTick, server.config().connection().pingInterval().toNanos(),
@@ -561,7 +580,8 @@ public final class RedChannelClient {
                 }
                 in.skipBytes(headerSize);
                 ByteBuf body = in.readSlice((int) size);
-                lastProgressNanos = System.nanoTime();
+                // Only an ACK, a PONG or a written message is progress: a client that sends other messages but
+                // never acknowledges must still reach the stuck timeout.
                 handleMessage(type, body);
             }
         }

@@ -108,15 +108,84 @@ class ChannelFrameworkTest {
                 client.next(200);
             }
             client.setAutoAck(false);
-            // fill it again and overflow with send(): a counted, logged disconnect
+            // fill it again, then the control reserve, and overflow with send(): a counted, logged disconnect
             while (rcc.trySend(msg(rcc, 200, 0))) {
                 // fill
             }
-            rcc.send(msg(rcc, 200, 1));
+            long droppedBefore = rcc.droppedMessages();
+            int controls = 0;
+            while (rcc.droppedMessages() == droppedBefore) {
+                rcc.send(msg(rcc, 200, 1));
+                controls++;
+            }
+            // The reserve took at least its size (plus what the window let out meanwhile), then send() overflowed.
+            assertThat(controls).isGreaterThan(RedChannelClient.CONTROL_RESERVE_MESSAGES);
             assertThat(client.awaitClosed(T)).isTrue();
             assertThat(display.disconnected.poll(10, TimeUnit.SECONDS)).isSameAs(rcc);
             assertThat(rcc.queuedMessages()).isZero();
             assertThat(main.isOpen()).isTrue(); // only that connection
+        }
+    }
+
+    @Test
+    void controlMessagesGetRoomInAQueueThatRefusesFrames() throws Exception {
+        start(ServerConfig.DEFAULT.withConnection(ConnectionConfig.DEFAULT.withAckWindow(1).withSendQueue(ConnectionConfig.DEFAULT_SEND_QUEUE_MAX_BYTES, 8)));
+        TestChannel display = new TestChannel(SpiceChannelType.DISPLAY, true, 1024);
+        server.channels().register(display);
+        try (SpiceTestClient main = SpiceTestClient.connectMain(server.localAddress(), "");
+                SpiceTestClient client = SpiceTestClient.connect(server.localAddress(), SpiceTestClient.options()
+                        .connectionId(Integer.toUnsignedLong(main.awaitSessionId())).channel(SpiceChannelType.DISPLAY, 0)
+                        .autoAck(false))) {
+            RedChannelClient rcc = display.connected.poll(10, TimeUnit.SECONDS);
+            client.next(); // SET_ACK
+            int frames = 0;
+            while (rcc.trySend(msg(rcc, 200, frames))) {
+                frames++;
+            }
+            assertThat(rcc.droppedMessages()).isEqualTo(1);
+            // A stream restart while the queue refuses frames: the control messages must reach the client.
+            for (int i = 0; i < 3; i++) {
+                rcc.send(msg(rcc, 201, i));
+            }
+            await().during(Duration.ofMillis(300)).atMost(T).until(rcc::isConnected);
+            assertThat(rcc.queuedMessages()).isGreaterThanOrEqualTo(8 - 2 + 3);
+
+            client.send(SpiceMessages.MSGC_ACK_SYNC, new byte[] {1, 0, 0, 0});
+            client.setAutoAck(true);
+            client.ack();
+            for (int i = 0; i < frames; i++) {
+                assertThat(client.next(200).buf().getIntLE(0)).isEqualTo(i);
+            }
+            for (int i = 0; i < 3; i++) {
+                assertThat(client.next(201).buf().getIntLE(0)).isEqualTo(i);
+            }
+            assertThat(client.isOpen()).isTrue();
+        }
+    }
+
+    @Test
+    void clientThatNeverAcksIsCutOffEvenWhileItSendsOtherMessages() throws Exception {
+        start(ServerConfig.DEFAULT.withConnection(ConnectionConfig.DEFAULT.withAckWindow(1).withStuckClientTimeout(Duration.ofMillis(400))));
+        TestChannel display = new TestChannel(SpiceChannelType.DISPLAY, true, 1024);
+        server.channels().register(display);
+        try (SpiceTestClient main = SpiceTestClient.connectMain(server.localAddress(), "");
+                SpiceTestClient client = SpiceTestClient.connect(server.localAddress(), SpiceTestClient.options()
+                        .connectionId(Integer.toUnsignedLong(main.awaitSessionId())).channel(SpiceChannelType.DISPLAY, 0)
+                        .autoAck(false))) {
+            RedChannelClient rcc = display.connected.poll(10, TimeUnit.SECONDS);
+            for (int i = 0; i < 5; i++) {
+                rcc.trySend(msg(rcc, 200, i));
+            }
+            // Reports, pings' answers, anything but an ACK: none of it moves the queue.
+            await().atMost(T).pollInterval(Duration.ofMillis(50)).until(() -> {
+                if (client.isOpen()) {
+                    client.send(150, new byte[] {1});
+                }
+                return !client.isOpen();
+            });
+            assertThat(display.disconnected.poll(10, TimeUnit.SECONDS)).isSameAs(rcc);
+            assertThat(display.received).isNotEmpty();
+            assertThat(main.isOpen()).isTrue();
         }
     }
 

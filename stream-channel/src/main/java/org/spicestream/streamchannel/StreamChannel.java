@@ -280,6 +280,10 @@ public final class StreamChannel extends RedChannel {
             // stream the guest restarts with (announceCodecs asks for the restart).
             createClientStream(c);
         }
+        // The guest may be paused for viewers that stopped reading: this one can take frames.
+        if (pausedForClients && !allCongested()) {
+            resumeIfPaused();
+        }
         announceCodecs();
     }
 
@@ -380,7 +384,8 @@ public final class StreamChannel extends RedChannel {
     }
 
     private static void send(Client c, int type, ByteBuf head) {
-        // Control messages must not be lost silently: a queue too full for them disconnects the client.
+        // Control messages must not be lost: they use the queue's control reserve, so a client whose queue refuses
+        // frames still learns about a restart; only a client that does not drain even that reserve is disconnected.
         c.rcc.send(new OutgoingMessage(type, head));
     }
 

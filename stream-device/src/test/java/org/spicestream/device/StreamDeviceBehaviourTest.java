@@ -446,4 +446,60 @@ class StreamDeviceBehaviourTest {
         stalled.ack();
         await().until(() -> !device.isReadingPaused());
     }
+
+    @Test
+    void flowControl_aViewerJoiningBehindAStalledViewerResumesTheGuestAndGetsEveryFrame() {
+        start(StreamDeviceConfig.DEFAULT, ServerConfig.DEFAULT.withConnection(ConnectionConfig.DEFAULT.withSendQueue(ConnectionConfig.DEFAULT_SEND_QUEUE_MAX_BYTES, 64)));
+        ProtocolGuest guest = openGuest();
+        SpiceTestClient stalled = display(NO_CAPS);
+        stalled.setAutoAck(false);
+        guest.send(new Format(64, 48, VideoCodec.MJPEG));
+        for (int i = 0; i < 100; i++) {
+            guest.send(data(new byte[200]));
+        }
+        await().until(device::isReadingPaused);
+
+        SpiceTestClient joiner = display(NO_CAPS);
+        joiner.next(MSG_STREAM_CREATE);
+        // The stalled viewer still holds its queue: only the joiner can make the guest be read again.
+        await().until(() -> !device.isReadingPaused());
+        for (int i = 0; i < 50; i++) {
+            guest.send(data(new byte[] {(byte) 0xAB, (byte) i}));
+        }
+        for (int i = 0; i < 50; i++) {
+            Message m;
+            do {
+                m = joiner.next(MSG_STREAM_DATA);
+            } while (m.body()[STREAM_DATA_HEAD_SIZE] != (byte) 0xAB);
+            assertThat(m.body()[STREAM_DATA_HEAD_SIZE + 1]).isEqualTo((byte) i);
+        }
+    }
+
+    @Test
+    void flowControl_aStreamRestartReachesAViewerWhoseQueueRefusesFrames() {
+        start(StreamDeviceConfig.DEFAULT, ServerConfig.DEFAULT.withConnection(ConnectionConfig.DEFAULT.withSendQueue(ConnectionConfig.DEFAULT_SEND_QUEUE_MAX_BYTES, 64)));
+        ProtocolGuest guest = openGuest();
+        SpiceTestClient fast = display(NO_CAPS);
+        SpiceTestClient slow = display(NO_CAPS);
+        slow.setAutoAck(false);
+        guest.send(new Format(64, 48, VideoCodec.MJPEG));
+        fast.next(MSG_STREAM_CREATE);
+        for (int i = 0; device.streamChannel().framesDropped() == 0; i++) {
+            assertThat(i).as("frames sent before the slow viewer's queue refused one").isLessThan(1000);
+            guest.send(data(new byte[] {(byte) i, 7}));
+            fast.next(MSG_STREAM_DATA);
+        }
+        guest.send(new Format(32, 24, VideoCodec.MJPEG)); // a restart: destroy, surface, create to everyone
+        fast.next(MSG_STREAM_CREATE);
+        await().during(Duration.ofMillis(300)).until(slow::isOpen);
+
+        slow.send(SpiceMessages.MSGC_ACK_SYNC, new byte[] {1, 0, 0, 0});
+        slow.setAutoAck(true);
+        slow.ack();
+        slow.next(MSG_STREAM_DESTROY);
+        assertThat(slow.next(MSG_SURFACE_CREATE).buf().getIntLE(4)).isEqualTo(32);
+        slow.next(MSG_STREAM_CREATE);
+        guest.send(data(new byte[] {(byte) 0xCD}));
+        assertThat(slow.next(MSG_STREAM_DATA).body()[STREAM_DATA_HEAD_SIZE]).isEqualTo((byte) 0xCD);
+    }
 }
