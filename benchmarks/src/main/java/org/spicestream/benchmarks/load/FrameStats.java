@@ -1,16 +1,25 @@
 package org.spicestream.benchmarks.load;
 
+import java.util.concurrent.TimeUnit;
+import org.HdrHistogram.Histogram;
+
 /**
  * What one reader saw of the generator's frames: count, bytes, latency (arrival of the last byte − the timestamp
- * in the payload) and frames missing from the sequence. One writer thread; the runner snapshots and resets it.
+ * in the payload, in an HdrHistogram) and frames missing from the sequence. One writer thread; the runner
+ * snapshots and resets it.
  */
 public final class FrameStats {
 
+    /** Largest latency recorded exactly; larger values are clamped to it (a frame an hour late is lost anyway). */
+    static final long HIGHEST_TRACKABLE_NANOS = TimeUnit.HOURS.toNanos(1);
+    /** Significant decimal digits of the histogram: values are known to 0.1 %. */
+    static final int SIGNIFICANT_DIGITS = 3;
+
     /** A copy of the counters at one moment. */
-    public record Snapshot(String name, long frames, long bytes, long missing, long reordered, LatencyHistogram latency) {}
+    public record Snapshot(String name, long frames, long bytes, long missing, long reordered, Histogram latency) {}
 
     private final String name;
-    private final LatencyHistogram latency = new LatencyHistogram();
+    private final Histogram latency = newHistogram();
     private long frames;
     private long bytes;
     private long missing;
@@ -22,6 +31,11 @@ public final class FrameStats {
         this.name = name;
     }
 
+    /** An empty latency histogram of the load tools' range and precision (nanoseconds). */
+    public static Histogram newHistogram() {
+        return new Histogram(HIGHEST_TRACKABLE_NANOS, SIGNIFICANT_DIGITS);
+    }
+
     public String name() {
         return name;
     }
@@ -30,7 +44,7 @@ public final class FrameStats {
     public synchronized void frame(int seq, long latencyNanos, long size) {
         frames++;
         bytes += size;
-        latency.record(latencyNanos);
+        latency.recordValue(Math.min(HIGHEST_TRACKABLE_NANOS, Math.max(0, latencyNanos)));
         if (seenAny) {
             int gap = seq - lastSeq; // int arithmetic: wraps like the 4-byte sequence number
             if (gap > 1) {

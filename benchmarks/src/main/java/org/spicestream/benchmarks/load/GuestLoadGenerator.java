@@ -32,7 +32,8 @@ import org.spicestream.protocol.VideoCodec;
  * connects), answers CAPABILITIES, waits for START_STOP with at least one codec, then sends FORMAT (MJPEG) and DATA
  * frames of a fixed size at a fixed rate or as fast as the socket accepts them, until its time is up.
  *
- * <p>Each DATA payload starts with {@link System#nanoTime()} (8 bytes, little endian) and a sequence number (4
+ * <p>Each DATA payload starts with a {@link System#nanoTime()} stamp (8 bytes, little endian: when the frame was
+ * due at a fixed rate, when it was written at the maximum rate) and a sequence number (4
  * bytes, little endian, from 0); the rest is filler from one preallocated buffer, written with a gathering write,
  * so that no frame byte is touched per frame. One sending thread and one thread reading the host's messages.
  */
@@ -175,6 +176,7 @@ public final class GuestLoadGenerator implements AutoCloseable {
         long deadline = Long.MAX_VALUE;
         long burstEnd = Long.MAX_VALUE;
         long next = 0;
+        boolean paced = false;
         if (!options.waitForStart()) {
             firstStartNanos = System.nanoTime();
             deadline = firstStartNanos + options.duration().toNanos();
@@ -205,27 +207,36 @@ public final class GuestLoadGenerator implements AutoCloseable {
                         burstEnd = now + options.burst().toNanos();
                     }
                     next = now;
+                    paced = false;
                 }
             }
+            long stamp = now;
             if (period > 0 && now - burstEnd >= 0) {
+                if (!paced) {
+                    paced = true;
+                    next = now; // the schedule starts when the burst ends
+                }
                 long wait = next - now;
                 if (wait > 0) {
                     LockSupport.parkNanos(wait);
                     continue;
                 }
-                // More than a period late (the socket blocked, or the burst just ended): start the schedule anew
-                // instead of catching up with a burst.
+                // The frame carries the time it was due, not the time it left: when the socket blocked the
+                // generator (the path pushed back), the wait counts as latency instead of being hidden
+                // (coordinated omission). More than a period late: the missed slots are skipped, not caught up
+                // with a burst; the readers' histograms are corrected for the skipped slots.
+                stamp = next;
                 next = -wait > period ? now + period : next + period;
             }
-            writeFrame(ch, seq++);
+            writeFrame(ch, seq++, stamp);
         }
     }
 
-    private void writeFrame(SocketChannel ch, int seq) throws IOException {
+    private void writeFrame(SocketChannel ch, int seq, long stamp) throws IOException {
         header.clear();
         header.put((byte) StreamLimits.PROTOCOL_VERSION).put((byte) 0).putShort((short) MessageType.DATA)
                 .putInt(options.frameSize());
-        header.putLong(System.nanoTime()).putInt(seq);
+        header.putLong(stamp).putInt(seq);
         header.flip();
         filler.clear();
         long n = 0;

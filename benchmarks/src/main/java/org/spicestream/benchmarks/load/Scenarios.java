@@ -17,19 +17,22 @@ import java.util.Locale;
 import java.util.Map;
 import java.util.Set;
 import java.util.concurrent.TimeUnit;
+import org.HdrHistogram.Histogram;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 import org.spicestream.reds.SessionConfig;
 
 /**
- * The load runner of docs/performance.md: runs every scenario of issue 7 against a fresh {@code spice-streamd}
- * process (stopped with SIGTERM) and, alternating with it, against the raw relay, and writes {@code results.json}
- * and {@code results.md}. The generator and the readers run in this JVM, so their {@link System#nanoTime()} stamps
- * compare; the server and the relay are separate processes measured through /proc and jcmd.
+ * The load runner of docs/performance.md: runs every scenario against a fresh process of each implementation
+ * ({@link Impl}: spice-streamd, the native relay in its read/write and splice modes, the libspice-server reference,
+ * optionally the Java relay), alternating between them and repeating the round {@code --repeat} times, and writes
+ * {@code results.json} (every run) and {@code results.md} (medians). The generator and the readers run in this JVM,
+ * so their {@link System#nanoTime()} stamps compare; the processes under test are measured through /proc and jcmd.
  *
  * <pre>java -cp benchmarks/target/benchmarks.jar org.spicestream.benchmarks.load.Scenarios --out target/perf
  *     [--server-jar distribution/target/spice-streamd.jar] [--warmup 3] [--duration 10] [--latency-duration 20]
- *     [--only max-64k,fps60-1c,...] [--server-args "--send-queue-bytes 8M"] [--java /path/to/java] [--jfr]
+ *     [--only max-64k,fps60-1c,...] [--impls server,relay-rw,relay-splice,cserver,java-relay] [--repeat 3]
+ *     [--server-args "--send-queue-bytes 8M"] [--java /path/to/java] [--jfr]
  *     [--server-jvm-args "-Xmx64m -XX:NativeMemoryTracking=summary"]</pre>
  */
 public final class Scenarios {
@@ -74,6 +77,47 @@ public final class Scenarios {
     /** Rate of the slow client. */
     static final double SLOW_FPS = 10;
 
+    /** What is measured: the server, or a baseline that relays the same bytes. */
+    enum Impl {
+        SERVER("server", "spice-streamd"),
+        RELAY_RW("relay-rw", "native relay (rw)"),
+        RELAY_SPLICE("relay-splice", "native relay (splice)"),
+        C_SERVER("cserver", "libspice-server"),
+        JAVA_RELAY("java-relay", "Java relay");
+
+        final String id;
+        final String label;
+
+        Impl(String id, String label) {
+            this.id = id;
+            this.label = label;
+        }
+
+        /** Speaks SPICE (read by {@link SpiceLoadClient}); the relays carry the guest stream unchanged. */
+        boolean spice() {
+            return this == SERVER || this == C_SERVER;
+        }
+
+        boolean java() {
+            return this == SERVER || this == JAVA_RELAY;
+        }
+
+        static Impl of(String id) {
+            for (Impl i : values()) {
+                if (i.id.equals(id)) {
+                    return i;
+                }
+            }
+            throw new IllegalArgumentException("unknown implementation " + id + " (server, relay-rw, relay-splice,"
+                    + " cserver, java-relay)");
+        }
+    }
+
+    /** The baseline every "× raw" figure divides by. */
+    static final Impl RAW = Impl.RELAY_RW;
+    /** Implementations run by default (the libspice-server reference only where it builds). */
+    static final List<Impl> DEFAULT_IMPLS = List.of(Impl.SERVER, Impl.RELAY_RW, Impl.RELAY_SPLICE, Impl.C_SERVER);
+
     /** One scenario of the issue. */
     record Scenario(String name, String title, int frameSize, double fps, int clients, int slowClients,
             boolean latencyCase, boolean relayBaseline, String target) {
@@ -91,6 +135,8 @@ public final class Scenarios {
                     ">= 95 % of raw MB/s"),
             new Scenario("fps60-1c", "1 client, 250 KiB at 60 fps", FRAME_250K, 60, 1, 0, true, true,
                     "p50 <= 0.5 ms, p99 <= 2 ms, CPU/frame <= 2x raw"),
+            new Scenario("fps60-4c", "4 clients, 250 KiB at 60 fps", FRAME_250K, 60, 4, 0, false, true,
+                    "CPU/frame <= 1.5x raw"),
             new Scenario("fps60-16c", "16 clients, 250 KiB at 60 fps", FRAME_250K, 60, 16, 0, false, true,
                     "0 drops, p99 <= 5 ms, RSS <= 256 MB"),
             new Scenario("fps60-64c", "64 clients, 250 KiB at 60 fps", FRAME_250K, 60, 64, 0, false, true,
@@ -111,6 +157,10 @@ public final class Scenarios {
     private List<String> serverJvmArgs = List.of();
     /** Record a JFR profile of the process under test during each measurement (logs/CASE.jfr). */
     private boolean jfr;
+    private List<Impl> impls = DEFAULT_IMPLS;
+    private int repeat = 1;
+    /** Built native programs, by implementation. */
+    private final Map<Impl, Path> natives = new LinkedHashMap<>();
 
     Scenarios(Path out, Path serverJar, String java, Duration warmup, Duration duration, Duration latencyDuration,
             List<String> serverArgs) {
@@ -134,6 +184,8 @@ public final class Scenarios {
         List<String> serverArgs = List.of();
         boolean jfr = false;
         List<String> serverJvmArgs = List.of();
+        List<Impl> impls = null;
+        int repeat = 1;
         for (int i = 0; i < args.length; i++) {
             String v = i + 1 < args.length ? args[i + 1] : null;
             switch (args[i]) {
@@ -144,11 +196,14 @@ public final class Scenarios {
                 case "--duration" -> duration = Integer.parseInt(v);
                 case "--latency-duration" -> latencyDuration = Integer.parseInt(v);
                 case "--only" -> only = Set.of(v.split(","));
+                case "--impls" -> impls = Arrays.stream(v.split(",")).map(Impl::of).toList();
+                case "--repeat" -> repeat = Integer.parseInt(v);
                 case "--jfr" -> jfr = true;
                 case "--server-jvm-args" -> serverJvmArgs = v.isBlank() ? List.of() : Arrays.asList(v.trim().split("\\s+"));
                 case "--server-args" -> serverArgs = v.isBlank() ? List.of() : Arrays.asList(v.trim().split("\\s+"));
                 default -> throw new IllegalArgumentException("unknown option " + args[i]
-                        + " (--out --server-jar --java --warmup --duration --latency-duration --only --server-args --server-jvm-args --jfr)");
+                        + " (--out --server-jar --java --warmup --duration --latency-duration --only --impls --repeat"
+                        + " --server-args --server-jvm-args --jfr)");
             }
             if (!args[i].equals("--jfr")) {
                 i++;
@@ -162,6 +217,8 @@ public final class Scenarios {
                 Duration.ofSeconds(latencyDuration), serverArgs);
         s.jfr = jfr;
         s.serverJvmArgs = serverJvmArgs;
+        s.repeat = Math.max(1, repeat);
+        s.buildNatives(impls);
         List<Scenario> selected = new ArrayList<>();
         for (Scenario sc : ALL) {
             if (only == null || only.contains(sc.name())) {
@@ -172,6 +229,45 @@ public final class Scenarios {
         System.out.println(report); // the one line a user of the runner needs
     }
 
+    /**
+     * Builds the native programs the chosen implementations need into {@code out/native}. Without an explicit
+     * list, a libspice-server reference that does not build is left out with a warning; asked for, it is an error.
+     */
+    void buildNatives(List<Impl> requested) throws IOException, InterruptedException {
+        List<Impl> chosen = new ArrayList<>(requested == null ? DEFAULT_IMPLS : requested);
+        Path dir = out.resolve("native");
+        if (chosen.contains(Impl.RELAY_RW) || chosen.contains(Impl.RELAY_SPLICE)) {
+            Path relay = NativeTools.buildRelay(dir);
+            natives.put(Impl.RELAY_RW, relay);
+            natives.put(Impl.RELAY_SPLICE, relay);
+        }
+        if (chosen.contains(Impl.C_SERVER)) {
+            try {
+                natives.put(Impl.C_SERVER, NativeTools.buildCServer(dir));
+            } catch (IOException e) {
+                if (requested != null) {
+                    throw e;
+                }
+                LOG.warn("libspice-server reference left out: {}", e.getMessage());
+                chosen.remove(Impl.C_SERVER);
+            }
+        }
+        impls = List.copyOf(chosen);
+    }
+
+    /** The implementations a scenario runs: the baselines only where it compares with them. */
+    List<Impl> implsFor(Scenario sc) {
+        List<Impl> l = new ArrayList<>();
+        for (Impl i : impls) {
+            boolean baseline = i == Impl.RELAY_RW || i == Impl.RELAY_SPLICE || i == Impl.JAVA_RELAY;
+            if (i == Impl.SERVER || (baseline && sc.relayBaseline()) || (i == Impl.C_SERVER && sc.clients() > 0)) {
+                l.add(i);
+            }
+        }
+        return l;
+    }
+
+    @SuppressWarnings("unchecked")
     Path runAll(List<Scenario> scenarios) throws Exception {
         Map<String, Object> root = new LinkedHashMap<>();
         root.put("started", Instant.now().toString());
@@ -182,26 +278,50 @@ public final class Scenarios {
         root.put("duration_s", duration.toSeconds());
         root.put("server_args", String.join(" ", serverArgs));
         root.put("server_jvm_args", String.join(" ", serverJvmArgs));
+        root.put("impls", impls.stream().map(i -> i.id).toList());
+        root.put("repeat", repeat);
         List<Object> results = new ArrayList<>();
+        root.put("results", results);
         for (Scenario sc : scenarios) {
-            Map<String, Object> server = runCase(sc, false);
-            Map<String, Object> relay = sc.relayBaseline() ? runCase(sc, true) : null;
+            List<Impl> order = implsFor(sc);
+            Map<Impl, List<Map<String, Object>>> runs = new LinkedHashMap<>();
+            for (int round = 0; round < repeat; round++) {
+                for (Impl impl : order) { // alternating: every implementation once per round
+                    Map<String, Object> run = runCase(sc, impl, round);
+                    runs.computeIfAbsent(impl, k -> new ArrayList<>()).add(run);
+                }
+            }
             Map<String, Object> r = new LinkedHashMap<>();
             r.put("scenario", sc.name());
             r.put("title", sc.title());
             r.put("target", sc.target());
-            r.put("server", server);
-            r.put("relay", relay);
-            if (relay != null) {
-                r.put("mbps_ratio", ratio(server.get("client_mbps"), relay.get("client_mbps")));
-                r.put("cpu_per_frame_ratio", ratio(server.get("cpu_us_per_frame"), relay.get("cpu_us_per_frame")));
-                r.put("cpu_per_frame_excl_jit_ratio", ratio(server.get("cpu_us_per_frame_excl_jit"),
-                        relay.get("cpu_us_per_frame_excl_jit")));
+            Map<String, Object> medians = new LinkedHashMap<>();
+            for (Map.Entry<Impl, List<Map<String, Object>>> e : runs.entrySet()) {
+                Map<String, Object> m = Medians.of(e.getValue());
+                m.put("impl", e.getKey().label);
+                m.put("impl_id", e.getKey().id);
+                medians.put(e.getKey().id, m);
             }
+            r.put("median", medians);
+            Map<String, Object> raw = (Map<String, Object>) medians.get(RAW.id);
+            if (raw != null) {
+                for (Object o : medians.values()) {
+                    Map<String, Object> m = (Map<String, Object>) o;
+                    m.put("mbps_ratio", ratio(m.get("client_mbps"), raw.get("client_mbps")));
+                    m.put("cpu_per_frame_ratio", ratio(m.get("cpu_us_per_frame"), raw.get("cpu_us_per_frame")));
+                    m.put("cpu_per_frame_excl_jit_ratio", ratio(m.get("cpu_us_per_frame_excl_jit"),
+                            raw.get("cpu_us_per_frame_excl_jit")));
+                }
+            }
+            Map<String, Object> all = new LinkedHashMap<>();
+            runs.forEach((k, v) -> all.put(k.id, v));
+            r.put("runs", all);
             results.add(r);
+            // written after every scenario, so that a long run that is stopped keeps what it measured
+            Files.writeString(out.resolve("results.json"), Json.write(root), StandardCharsets.UTF_8);
         }
-        root.put("loadavg_after", loadAverage());
         root.put("results", results);
+        root.put("loadavg_after", loadAverage());
         Files.writeString(out.resolve("results.json"), Json.write(root), StandardCharsets.UTF_8);
         Path md = out.resolve("results.md");
         Files.writeString(md, Markdown.render(root, results), StandardCharsets.UTF_8);
@@ -223,9 +343,10 @@ public final class Scenarios {
         }
     }
 
-    /** One scenario against the server (relay = false) or the raw relay, in fresh processes. */
-    Map<String, Object> runCase(Scenario sc, boolean relay) throws Exception {
-        String label = sc.name() + (relay ? "-relay" : "-server");
+    /** One scenario against one implementation, in fresh processes. */
+    Map<String, Object> runCase(Scenario sc, Impl impl, int round) throws Exception {
+        boolean relay = !impl.spice();
+        String label = sc.name() + "-" + impl.id + (repeat > 1 ? "-" + (round + 1) : "");
         LOG.info("case {}", label);
         Duration measure = sc.latencyCase() ? latencyDuration : duration;
         Path dir = Files.createTempDirectory("spice-perf-");
@@ -238,14 +359,22 @@ public final class Scenarios {
         SpiceLoadClient clients = null;
         GuestStreamReader readers = null;
         Map<String, Object> r = new LinkedHashMap<>();
-        r.put("impl", relay ? "raw relay" : "spice-streamd");
+        r.put("impl", impl.label);
+        r.put("round", round + 1);
+        r.put("loadavg_start", loadAverage());
         try {
             List<String> cmd = new ArrayList<>();
-            cmd.add(java);
-            if (relay) {
-                cmd.addAll(List.of("-cp", System.getProperty("java.class.path"), RawRelay.class.getName(),
-                        socket.toString(), Integer.toString(port), Integer.toString(Math.max(1, sc.clients()))));
+            String readers0 = Integer.toString(Math.max(1, sc.clients()));
+            if (impl == Impl.JAVA_RELAY) {
+                cmd.addAll(List.of(java, "-cp", System.getProperty("java.class.path"), RawRelay.class.getName(),
+                        socket.toString(), Integer.toString(port), readers0));
+            } else if (impl == Impl.RELAY_RW || impl == Impl.RELAY_SPLICE) {
+                cmd.addAll(List.of(natives.get(impl).toString(), impl == Impl.RELAY_RW ? "rw" : "splice",
+                        socket.toString(), Integer.toString(port), readers0));
+            } else if (impl == Impl.C_SERVER) {
+                cmd.addAll(List.of(natives.get(impl).toString(), socket.toString(), Integer.toString(port)));
             } else {
+                cmd.add(java);
                 int max = Math.max(SessionConfig.DEFAULT_MAX_CLIENTS_PER_CHANNEL, sc.clients());
                 cmd.addAll(serverJvmArgs);
                 cmd.addAll(List.of("-jar", serverJar.toString(), "--listen", "127.0.0.1:" + port,
@@ -255,8 +384,8 @@ public final class Scenarios {
                 cmd.addAll(serverArgs);
             }
             r.put("command", String.join(" ", cmd));
-            int metricsPort = relay ? -1 : freePort();
-            if (!relay) {
+            int metricsPort = impl == Impl.SERVER ? freePort() : -1;
+            if (impl == Impl.SERVER) {
                 cmd.addAll(List.of("--metrics", "127.0.0.1:" + metricsPort));
             }
             process = new ProcessBuilder(cmd).redirectErrorStream(true)
@@ -277,16 +406,17 @@ public final class Scenarios {
                     stats = List.of();
                 }
             }
-            awaitFirstFrames(gen, stats, process);
+            SpiceLoadClient linked = clients;
+            awaitFirstFrames(gen, stats, process, () -> linked == null ? null : linked.firstFailure());
             long warmStart = System.nanoTime();
             Thread.sleep(warmup.toMillis());
             awaitJitQuiet(pid);
             r.put("warmup_s", (System.nanoTime() - warmStart) / 1e9);
 
-            if (jfr) {
+            if (jfr && impl.java()) {
                 ProcessProbe.startJfr(pid, out.resolve("logs").resolve(label + ".jfr").toAbsolutePath(), measure);
             }
-            double serverDropped0 = relay ? 0 : ServerMetrics.sum(metricsPort, ServerMetrics.DEVICE_DROPPED);
+            double serverDropped0 = metricsPort < 0 ? 0 : ServerMetrics.sum(metricsPort, ServerMetrics.DEVICE_DROPPED);
             long[] us0 = ProcessProbe.userSystemNanos(pid);
             long cs0 = ProcessProbe.contextSwitches(pid);
             long cpu0 = us0[0] + us0[1];
@@ -317,7 +447,7 @@ public final class Scenarios {
             long cpu1 = us1[0] + us1[1];
             long jit1 = ProcessProbe.compilerCpuNanos(pid);
             long rssEnd = ProcessProbe.rssBytes(pid);
-            if (!relay) {
+            if (metricsPort >= 0) {
                 r.put("server_frames_dropped", ServerMetrics.sum(metricsPort, ServerMetrics.DEVICE_DROPPED)
                         - serverDropped0);
                 r.put("server_client_frames_dropped_since_start",
@@ -339,14 +469,17 @@ public final class Scenarios {
             r.put("rss_start_mb", rssStart / MB);
             r.put("rss_max_mb", rssMax / MB);
             r.put("rss_end_mb", rssEnd / MB);
-            summarize(r, snaps, sc.slowClients(), seconds);
+            summarize(r, snaps, sc.slowClients(), seconds, sc.fps());
             if (clients != null && clients.firstFailure() != null) {
                 r.put("client_failure", clients.firstFailure().toString());
             }
-            if (!relay && String.join(" ", serverJvmArgs).contains("NativeMemoryTracking")) {
+            if (impl == Impl.SERVER && String.join(" ", serverJvmArgs).contains("NativeMemoryTracking")) {
                 Files.writeString(out.resolve("logs").resolve(label + "-nmt.txt"), ProcessProbe.nativeMemory(pid));
             }
-            r.put("heap_after_gc_mb", ProcessProbe.heapAfterGcBytes(pid) / MB);
+            if (impl.java()) {
+                r.put("heap_after_gc_mb", ProcessProbe.heapAfterGcBytes(pid) / MB);
+            }
+            r.put("loadavg_end", loadAverage());
         } finally {
             closeQuietly(clients);
             closeQuietly(readers);
@@ -361,10 +494,15 @@ public final class Scenarios {
         return r;
     }
 
-    /** Client figures: all normal clients together, slow clients apart. */
-    static void summarize(Map<String, Object> r, List<FrameStats.Snapshot> snaps, int slow, double seconds) {
-        LatencyHistogram normal = new LatencyHistogram();
-        LatencyHistogram slowHist = new LatencyHistogram();
+    /**
+     * Client figures: all normal clients together, slow clients apart. At a fixed rate the normal clients'
+     * latencies are corrected for coordinated omission (HdrHistogram: a frame later than one period stands for
+     * the frames that should have arrived meanwhile); the uncorrected figures are kept as {@code latency_raw_*}.
+     */
+    static void summarize(Map<String, Object> r, List<FrameStats.Snapshot> snaps, int slow, double seconds,
+            double rate) {
+        Histogram normal = FrameStats.newHistogram();
+        Histogram slowHist = FrameStats.newHistogram();
         long bytes = 0;
         double minFps = Double.MAX_VALUE;
         double maxFps = 0;
@@ -399,7 +537,13 @@ public final class Scenarios {
         r.put("client_fps_max", maxFps);
         r.put("client_mbps", bytes / MB / seconds);
         r.put("client_mbps_each", bytes / MB / seconds / n);
-        putLatency(r, "latency", normal);
+        if (rate > 0) {
+            long interval = (long) (TimeUnit.SECONDS.toNanos(1) / rate);
+            putLatency(r, "latency", normal.copyCorrectedForCoordinatedOmission(interval));
+            putLatency(r, "latency_raw", normal);
+        } else {
+            putLatency(r, "latency", normal);
+        }
         r.put("dropped_per_client", missing);
         r.put("dropped_total", missing.stream().mapToLong(Long::longValue).sum());
         if (slow > 0) {
@@ -409,12 +553,13 @@ public final class Scenarios {
         }
     }
 
-    private static void putLatency(Map<String, Object> r, String prefix, LatencyHistogram h) {
-        r.put(prefix + "_frames", h.count());
-        r.put(prefix + "_p50_ms", h.percentile(50) / 1e6);
-        r.put(prefix + "_p90_ms", h.percentile(90) / 1e6);
-        r.put(prefix + "_p99_ms", h.percentile(99) / 1e6);
-        r.put(prefix + "_max_ms", h.max() / 1e6);
+    private static void putLatency(Map<String, Object> r, String prefix, Histogram h) {
+        r.put(prefix + "_frames", h.getTotalCount());
+        r.put(prefix + "_p50_ms", h.getValueAtPercentile(50) / 1e6);
+        r.put(prefix + "_p90_ms", h.getValueAtPercentile(90) / 1e6);
+        r.put(prefix + "_p99_ms", h.getValueAtPercentile(99) / 1e6);
+        r.put(prefix + "_p999_ms", h.getValueAtPercentile(99.9) / 1e6);
+        r.put(prefix + "_max_ms", h.getMaxValue() / 1e6);
     }
 
     private static void awaitJitQuiet(long pid) throws Exception {
@@ -460,7 +605,8 @@ public final class Scenarios {
         }
     }
 
-    private static void awaitFirstFrames(GuestLoadGenerator gen, List<FrameStats> stats, Process p) throws Exception {
+    private static void awaitFirstFrames(GuestLoadGenerator gen, List<FrameStats> stats, Process p,
+            java.util.function.Supplier<Throwable> clientFailure) throws Exception {
         long deadline = System.nanoTime() + STARTUP_TIMEOUT.toNanos();
         while (true) {
             boolean all = gen.framesSent() > 0;
@@ -469,6 +615,10 @@ public final class Scenarios {
             }
             if (all) {
                 return;
+            }
+            Throwable failed = clientFailure.get();
+            if (failed != null) {
+                throw new IOException("a client failed before the first frame", failed);
             }
             if (!p.isAlive() || System.nanoTime() - deadline > 0) {
                 throw new IOException("no frames within " + STARTUP_TIMEOUT + " (process alive: " + p.isAlive() + ")");
