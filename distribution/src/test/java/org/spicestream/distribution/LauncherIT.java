@@ -58,7 +58,7 @@ class LauncherIT {
         assertThat(out).contains("MALLOC_ARENA_MAX=2")
                 .contains("-XX:InitialHeapSize=" + 16 * 1024 * 1024)
                 .contains("-XX:MaxHeapSize=" + 64 * 1024 * 1024)
-                .contains("-XX:MaxDirectMemorySize=" + 256 * 1024 * 1024)
+                .contains("-XX:MaxDirectMemorySize=" + 512 * 1024 * 1024)
                 .contains("-XX:+UseSerialGC")
                 .contains("spice-streamd"); // --version ran: the options are valid for this JVM
     }
