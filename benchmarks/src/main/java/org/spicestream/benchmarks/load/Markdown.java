@@ -28,7 +28,7 @@ final class Markdown {
                         + " load = 1-minute load average at the start of each run (min–max).\n\n");
         b.append("| scenario | impl | guest fps | client fps mean / min / max | client MB/s (sum) | × raw MB/s"
                 + " | latency p50 / p90 / p99 / max ms | dropped (total) | CPU µs/frame (excl. JIT) | × raw CPU"
-                + " | CPU % user / sys | cs/frame | RSS end / max MB | heap after GC MB | load |\n");
+                + " | CPU % user / sys | cs/frame | RSS end / max MB (anon + file) | heap after GC MB | load |\n");
         b.append("|---|---|---|---|---|---|---|---|---|---|---|---|---|---|---|\n");
         for (Object o : results) {
             Map<String, Object> r = (Map<String, Object>) o;
@@ -88,6 +88,8 @@ final class Markdown {
                 .append(fmt(m.get("cpu_system_percent"), "%.0f"))
                 .append(" | ").append(fmt(m.get("context_switches_per_frame"), "%.1f"))
                 .append(" | ").append(fmt(m.get("rss_end_mb"), "%.1f")).append(" / ").append(fmt(m.get("rss_max_mb"), "%.1f"))
+                .append(" (").append(fmt(m.get("rss_anon_end_mb"), "%.1f")).append(" + ")
+                .append(fmt(m.get("rss_file_end_mb"), "%.1f")).append(")")
                 .append(" | ").append(fmt(m.get("heap_after_gc_mb"), "%.1f"))
                 .append(" | ").append(loadMin == Double.MAX_VALUE ? "–"
                         : String.format(java.util.Locale.ROOT, "%.1f–%.1f", loadMin, loadMax)).append(" |\n");

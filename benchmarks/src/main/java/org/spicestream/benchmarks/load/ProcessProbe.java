@@ -21,7 +21,10 @@ final class ProcessProbe {
 
     private static final Pattern VM_RSS = Pattern.compile("VmRSS:\\s+(\\d+) kB");
     private static final Pattern CTXT = Pattern.compile("ctxt_switches:\\s+(\\d+)");
-    private static final Pattern HEAP_USED = Pattern.compile("used (\\d+)K");
+    /** Every generation's (or G1's whole heap's) "total …K, used …K" in GC.heap_info; metaspace lines differ. */
+    private static final Pattern HEAP_USED = Pattern.compile("total \\d+K, used (\\d+)K");
+    private static final Pattern RSS_ANON = Pattern.compile("RssAnon:\\s+(\\d+) kB");
+    private static final Pattern RSS_FILE = Pattern.compile("RssFile:\\s+(\\d+) kB");
 
     private ProcessProbe() {}
 
@@ -87,12 +90,30 @@ final class ProcessProbe {
         return m.find() ? Long.parseLong(m.group(1)) * 1024 : -1;
     }
 
-    /** Java heap in use right after a full GC ({@code jcmd PID GC.run}, then {@code GC.heap_info}), or -1. */
+    /**
+     * {anonymous, file-backed} resident bytes: private memory (heap, metaspace, malloc, direct buffers) apart from
+     * mapped files (the JVM's libraries, the class-data archive), which other processes may share.
+     */
+    static long[] rssAnonFileBytes(long pid) throws IOException {
+        String status = Files.readString(Path.of("/proc/" + pid + "/status"), StandardCharsets.US_ASCII);
+        Matcher a = RSS_ANON.matcher(status);
+        Matcher f = RSS_FILE.matcher(status);
+        return new long[] {a.find() ? Long.parseLong(a.group(1)) * 1024 : -1, f.find() ? Long.parseLong(f.group(1)) * 1024 : -1};
+    }
+
+    /**
+     * Java heap in use right after a full GC ({@code jcmd PID GC.run}, then {@code GC.heap_info}: the sum over the
+     * generations, or G1's one heap line), or -1.
+     */
     static long heapAfterGcBytes(long pid) {
         try {
             jcmd(pid, "GC.run");
             Matcher m = HEAP_USED.matcher(jcmd(pid, "GC.heap_info"));
-            return m.find() ? Long.parseLong(m.group(1)) * 1024 : -1;
+            long sum = -1;
+            while (m.find()) {
+                sum = Math.max(sum, 0) + Long.parseLong(m.group(1)) * 1024;
+            }
+            return sum;
         } catch (IOException e) {
             return -1;
         } catch (InterruptedException e) {

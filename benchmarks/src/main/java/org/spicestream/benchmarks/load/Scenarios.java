@@ -469,6 +469,9 @@ public final class Scenarios {
             r.put("rss_start_mb", rssStart / MB);
             r.put("rss_max_mb", rssMax / MB);
             r.put("rss_end_mb", rssEnd / MB);
+            long[] anonFile = ProcessProbe.rssAnonFileBytes(pid);
+            r.put("rss_anon_end_mb", anonFile[0] / MB);
+            r.put("rss_file_end_mb", anonFile[1] / MB);
             summarize(r, snaps, sc.slowClients(), seconds, sc.fps());
             if (clients != null && clients.firstFailure() != null) {
                 r.put("client_failure", clients.firstFailure().toString());
