@@ -54,7 +54,8 @@ class LauncherIT {
 
     @Test
     void serverDefaultsBoundHeapAndDirectMemory() throws Exception {
-        String out = run(Map.of("JAVA_OPTS", "-XX:+PrintCommandLineFlags"));
+        // an option that merely contains "Use" and "GC" chooses no collector: the serial default stays
+        String out = run(Map.of("JAVA_OPTS", "-XX:+UseGCOverheadLimit -XX:+PrintCommandLineFlags"));
         assertThat(out).contains("MALLOC_ARENA_MAX=2")
                 .contains("-XX:InitialHeapSize=" + 16 * 1024 * 1024)
                 .contains("-XX:MaxHeapSize=" + 64 * 1024 * 1024)
