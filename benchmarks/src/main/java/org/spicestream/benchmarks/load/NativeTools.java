@@ -32,13 +32,14 @@ public final class NativeTools {
 
     private NativeTools() {}
 
-    /** Compiles {@link #RELAY} into {@code dir} and returns the executable. */
+    /** Compiles {@link #RELAY} into {@code dir} (relative to the working directory or absolute) and returns the executable. */
     public static Path buildRelay(Path dir) throws IOException, InterruptedException {
-        return build(RELAY, dir, List.of());
+        return build(RELAY, dir.toAbsolutePath(), List.of());
     }
 
     /** Compiles {@link #C_SERVER} into {@code dir} against libspice-server and returns the executable. */
-    public static Path buildCServer(Path dir) throws IOException, InterruptedException {
+    public static Path buildCServer(Path outDir) throws IOException, InterruptedException {
+        Path dir = outDir.toAbsolutePath(); // the compiler runs in dir: relative names would resolve twice
         Files.createDirectories(dir);
         List<String> flags = new ArrayList<>();
         flags.addAll(split(run(List.of("pkg-config", "--cflags", SPICE_SERVER_PKG), dir)));

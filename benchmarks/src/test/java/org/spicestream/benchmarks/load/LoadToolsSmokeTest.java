@@ -52,7 +52,9 @@ class LoadToolsSmokeTest {
     @ValueSource(strings = {"rw", "splice"})
     void nativeRelayCarriesEveryFrameToEveryReader(String mode) throws Exception {
         ExternalTools.require("gcc", "gcc");
-        Path relay = NativeTools.buildRelay(dir.resolve("native"));
+        // relative to the working directory, as the runner's default --out target/perf is
+        Path relay = NativeTools.buildRelay(Path.of("").toAbsolutePath().relativize(dir.resolve("native-" + mode)));
+        assertThat(relay).isAbsolute();
         Path socket = dir.resolve("guest.sock");
         int port = freePort();
         try (GuestLoadGenerator gen = GuestLoadGenerator.start(
