@@ -6,7 +6,7 @@ import java.util.Set;
 
 /**
  * Where a server listens: a plain address, optionally a TLS listener, and the channel types that must be linked
- * over TLS. {@link #NONE} listens nowhere: the server is then reached only through connections handed to it.
+ * over TLS. {@link #NONE} listens nowhere: the server is then reached only through a {@link FrontDoor}.
  *
  * @param address plain listen address (port 0 picks a free port), or null for no plain listener
  * @param tls the TLS listener, or null
@@ -26,7 +26,8 @@ public record ListenConfig(InetSocketAddress address, TlsConfig tls, Set<Integer
 
     public ListenConfig {
         secureChannels = Set.copyOf(secureChannels);
-        if (!secureChannels.isEmpty() && tls == null) {
+        if (!secureChannels.isEmpty() && tls == null && address != null) {
+            // without any listener of its own the server gets its connections (TLS or not) from a front door
             throw new IllegalArgumentException("secure channels " + secureChannels + " need a TLS listener");
         }
     }

@@ -6,7 +6,7 @@ import java.util.Objects;
  * Immutable configuration of a {@link SpiceServer}, one small validated record per concern; start from {@link
  * #DEFAULT} and replace parts with the {@code with…} methods.
  *
- * @param listen where the server listens itself ({@link ListenConfig#NONE}: none of its own)
+ * @param listen where the server listens itself ({@link ListenConfig#NONE}: only through a {@link FrontDoor})
  * @param auth how tickets are checked
  * @param sessions session policy and client bounds
  * @param link bounds of the link stage

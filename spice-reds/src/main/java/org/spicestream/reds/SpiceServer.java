@@ -2,7 +2,7 @@ package org.spicestream.reds;
 
 import io.netty.bootstrap.ServerBootstrap;
 import io.netty.channel.Channel;
-import io.netty.channel.ChannelInitializer;
+import io.netty.channel.ChannelPipeline;
 import io.netty.channel.ChannelOption;
 import io.netty.channel.EventLoopGroup;
 import io.netty.channel.IoEventLoopGroup;
@@ -62,6 +62,7 @@ public final class SpiceServer implements AutoCloseable {
     private final EventLoopGroup group;
     private final boolean ownGroup;
     private final ExecutorService keyExecutor;
+    private final boolean ownKeyExecutor;
     private final ChannelGroup allChannels = new DefaultChannelGroup("spice", GlobalEventExecutor.INSTANCE);
     private final AtomicInteger linking = new AtomicInteger();
     private final java.util.concurrent.atomic.LongAdder internalErrors = new java.util.concurrent.atomic.LongAdder();
@@ -74,7 +75,7 @@ public final class SpiceServer implements AutoCloseable {
     private SslContext sslContext;
     private volatile boolean closed;
 
-    private SpiceServer(ServerConfig config, EventLoopGroup externalGroup) {
+    private SpiceServer(ServerConfig config, EventLoopGroup externalGroup, ExecutorService externalKeyExecutor) {
         this.config = config;
         this.webContent = config.web().webContent() == null ? null
                 : new ClasspathFiles(config.web().webContent(), config.web().maxStaticFileSize());
@@ -90,7 +91,16 @@ public final class SpiceServer implements AutoCloseable {
                     Epoll.isAvailable() ? EpollIoHandler.newFactory() : NioIoHandler.newFactory());
             this.ownGroup = true;
         }
-        this.keyExecutor = Executors.newSingleThreadExecutor(r -> {
+        this.ownKeyExecutor = externalKeyExecutor == null;
+        this.keyExecutor = ownKeyExecutor ? newKeyExecutor() : externalKeyExecutor;
+    }
+
+    /**
+     * The single thread that generates link keys off the event loops; several servers may share one (see {@link
+     * #start(ServerConfig, EventLoopGroup, ExecutorService)}), so that threads do not grow with servers.
+     */
+    public static ExecutorService newKeyExecutor() {
+        return Executors.newSingleThreadExecutor(r -> {
             Thread t = new Thread(r, "spice-link-keygen");
             t.setDaemon(true);
             return t;
@@ -107,7 +117,15 @@ public final class SpiceServer implements AutoCloseable {
      * {@link #close()}.
      */
     public static SpiceServer start(ServerConfig config, EventLoopGroup group) {
-        SpiceServer s = new SpiceServer(config, group);
+        return start(config, group, null);
+    }
+
+    /**
+     * Starts a server on {@code group} whose link keys are generated on {@code keyExecutor} (null: its own thread).
+     * Neither a supplied group nor a supplied executor is shut down by {@link #close()}.
+     */
+    public static SpiceServer start(ServerConfig config, EventLoopGroup group, ExecutorService keyExecutor) {
+        SpiceServer s = new SpiceServer(config, group, keyExecutor);
         try {
             s.bind();
         } catch (RuntimeException e) {
@@ -121,64 +139,20 @@ public final class SpiceServer implements AutoCloseable {
         registry.register(inputsChannel);
         ListenConfig l = config.listen();
         if (l.tls() != null) {
-            sslContext = buildSslContext(l.tls());
+            sslContext = Listeners.sslContext(l.tls());
         }
-        Class<? extends ServerChannel> channelClass = useEpoll(group) ? EpollServerSocketChannel.class : NioServerSocketChannel.class;
         if (l.address() != null) {
-            serverChannel = listen(channelClass, l.address(), false);
+            serverChannel = Listeners.bind(group, l.address(), ch -> accept(ch, false));
             LOG.info("SPICE server listening on {} ({}, policy {}, web root {})", serverChannel.localAddress(),
-                    channelClass.getSimpleName(), config.sessions().policy(), config.web().webRoot() != null ? config.web().webRoot()
+                    serverChannel.getClass().getSimpleName(), config.sessions().policy(), config.web().webRoot() != null ? config.web().webRoot()
                             : webContent != null ? "classpath:" + config.web().webContent().root() : "none");
         }
         if (sslContext != null) {
-            tlsServerChannel = listen(channelClass, l.tls().listenAddress(), true);
+            tlsServerChannel = Listeners.bind(group, l.tls().listenAddress(), ch -> accept(ch, true));
             LOG.info("SPICE TLS listening on {} (client certificates {}, secure channels {})",
                     tlsServerChannel.localAddress(), l.tls().clientCa() == null ? "not asked" : "required",
                     l.secureChannels());
         }
-    }
-
-    private Channel listen(Class<? extends ServerChannel> channelClass, InetSocketAddress address, boolean tls) {
-        ServerBootstrap b = new ServerBootstrap()
-                .group(group)
-                .channel(channelClass)
-                .option(ChannelOption.SO_REUSEADDR, true)
-                .childOption(ChannelOption.TCP_NODELAY, true)
-                .childHandler(new ChannelInitializer<SocketChannel>() {
-                    @Override
-                    protected void initChannel(SocketChannel ch) {
-                        accept(ch, tls);
-                    }
-                });
-        try {
-            return b.bind(address).sync().channel();
-        } catch (InterruptedException e) {
-            Thread.currentThread().interrupt();
-            throw new IllegalStateException("interrupted while binding " + address, e);
-        } catch (Exception e) {
-            throw new IllegalStateException("cannot listen on " + address + ": " + e.getMessage(), e);
-        }
-    }
-
-    private static SslContext buildSslContext(TlsConfig tls) {
-        try {
-            SslContextBuilder b = SslContextBuilder.forServer(tls.certificateChain().toFile(), tls.privateKey().toFile())
-                    .sslProvider(SslProvider.JDK);
-            if (tls.clientCa() != null) {
-                b.trustManager(tls.clientCa().toFile()).clientAuth(ClientAuth.REQUIRE);
-            }
-            return b.build();
-        } catch (Exception e) {
-            throw new IllegalStateException("cannot load TLS certificate " + tls.certificateChain() + " / key "
-                    + tls.privateKey() + (tls.clientCa() == null ? "" : " / CA " + tls.clientCa()) + ": " + e.getMessage(), e);
-        }
-    }
-
-    private static boolean useEpoll(EventLoopGroup group) {
-        if (!Epoll.isAvailable()) {
-            return false;
-        }
-        return group instanceof IoEventLoopGroup iog && iog.isIoType(EpollIoHandler.class);
     }
 
     private void accept(SocketChannel ch, boolean tls) {
@@ -186,23 +160,49 @@ public final class SpiceServer implements AutoCloseable {
             ch.close();
             return;
         }
-        // Reserve a linking slot without ever counting past the bound (a refused connection is never counted,
-        // so linkingConnections() <= maxLinkingConnections at every instant).
-        int n;
-        do {
-            n = linking.get();
-            if (n >= config.link().maxLinkingConnections()) {
-                LOG.warn("refusing connection from {}: {} connections already linking", ch.remoteAddress(), n);
-                ch.close();
-                return;
-            }
-        } while (!linking.compareAndSet(n, n + 1));
+        if (!reserveLinking(ch)) {
+            ch.close();
+            return;
+        }
         allChannels.add(ch);
         if (tls) {
             ch.pipeline().addLast("tls", sslContext.newHandler(ch.alloc()));
         }
         ch.pipeline().addLast("sniff", new ProtocolSniffer(config.web(), webContent, tls));
-        ch.pipeline().addLast("link", new LinkHandler(this, tls));
+        ch.pipeline().addLast("link", new LinkHandler(this, tls, false));
+    }
+
+    /**
+     * Reserves a linking slot without ever counting past the bound (a refused connection is never counted, so
+     * linkingConnections() <= maxLinkingConnections at every instant).
+     */
+    private boolean reserveLinking(Channel ch) {
+        int n;
+        do {
+            n = linking.get();
+            if (n >= config.link().maxLinkingConnections()) {
+                LOG.warn("refusing connection from {}: {} connections already linking", ch.remoteAddress(), n);
+                return false;
+            }
+        } while (!linking.compareAndSet(n, n + 1));
+        return true;
+    }
+
+    /**
+     * Takes over a connection a front door routed here: its link stage runs after the handler named {@code after}.
+     * False (and nothing added) when the server is closed or has too many connections linking.
+     *
+     * @param tls whether the connection came over TLS (for the secure-channel rule)
+     * @param preauthorized the front door authenticated the connection already: any ticket is accepted
+     */
+    boolean adopt(ChannelPipeline pipeline, String after, boolean tls, boolean preauthorized) {
+        Channel ch = pipeline.channel();
+        if (closed || !reserveLinking(ch)) {
+            return false;
+        }
+        allChannels.add(ch);
+        pipeline.addAfter(after, "link", new LinkHandler(this, tls, preauthorized));
+        return true;
     }
 
     /** The plain address the server listens on (the real port when configured with port 0), or null. */
@@ -301,7 +301,9 @@ public final class SpiceServer implements AutoCloseable {
         // connections still linking, and any client that did not close in time
         allChannels.close().awaitUninterruptibly(CLOSE_TIMEOUT_MS);
         registry.unregisterAll();
-        keyExecutor.shutdownNow();
+        if (ownKeyExecutor) {
+            keyExecutor.shutdownNow();
+        }
         if (ownGroup) {
             group.shutdownGracefully(SHUTDOWN_QUIET_MS, SHUTDOWN_TIMEOUT_MS, TimeUnit.MILLISECONDS)
                     .awaitUninterruptibly(SHUTDOWN_TIMEOUT_MS + CLOSE_TIMEOUT_MS);

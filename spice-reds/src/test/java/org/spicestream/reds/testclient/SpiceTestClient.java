@@ -109,6 +109,16 @@ public final class SpiceTestClient implements AutoCloseable {
         int mechanism = Wire.AUTH_MECHANISM_SPICE;
         SslContext tls;
         String webSocketPath;
+        String connectAuthority;
+
+        /**
+         * Open the connection with {@code CONNECT authority HTTP/1.0} first (as spice-gtk does through a proxy) and
+         * link over the tunnel once the answer is 200 (null = no CONNECT).
+         */
+        public Options httpConnect(String authority) {
+            this.connectAuthority = authority;
+            return this;
+        }
 
         /** Link over TLS with this client context (null = plain). */
         public Options tls(SslContext context) {
@@ -203,7 +213,9 @@ public final class SpiceTestClient implements AutoCloseable {
                         if (opts.tls != null) {
                             c.pipeline().addLast(opts.tls.newHandler(c.alloc(), server.getHostString(), server.getPort()));
                         }
-                        if (opts.webSocketPath != null) {
+                        if (opts.connectAuthority != null) {
+                            c.pipeline().addLast(new HttpConnectStart(opts.connectAuthority, ready));
+                        } else if (opts.webSocketPath != null) {
                             c.pipeline().addLast(new HttpClientCodec(), new HttpObjectAggregator(WS_HANDSHAKE_MAX_RESPONSE),
                                     new WebSocketClientProtocolHandler(WebSocketClientProtocolConfig.newBuilder()
                                             .webSocketUri(URI.create((opts.tls != null ? "wss://" : "ws://")
@@ -246,7 +258,8 @@ public final class SpiceTestClient implements AutoCloseable {
     public SpiceTestClient linkChannel(int type, int id, int... channelCaps) {
         return connect((InetSocketAddress) ch.remoteAddress(),
                 options().password(opts.password).connectionId(Integer.toUnsignedLong(awaitSessionId()))
-                        .channel(type, id).channelCaps(channelCaps).tls(opts.tls).webSocket(opts.webSocketPath));
+                        .channel(type, id).channelCaps(channelCaps).tls(opts.tls).webSocket(opts.webSocketPath)
+                        .httpConnect(opts.connectAuthority));
     }
 
     /** The bytes of SpiceLinkHeader + SpiceLinkMess + caps this client sends. */
@@ -534,6 +547,42 @@ public final class SpiceTestClient implements AutoCloseable {
     }
 
     /** WebSocket mode: binary frame payloads in and out as plain bytes. */
+    /** Sends CONNECT, reads the answer's head; on 200 steps aside, otherwise fails the connect with the status line. */
+    private static final class HttpConnectStart extends ByteToMessageDecoder {
+        private final String authority;
+        private final CompletableFuture<Void> ready;
+
+        HttpConnectStart(String authority, CompletableFuture<Void> ready) {
+            this.authority = authority;
+            this.ready = ready;
+        }
+
+        @Override
+        public void channelActive(ChannelHandlerContext ctx) throws Exception {
+            ctx.writeAndFlush(Unpooled.copiedBuffer("CONNECT " + authority + " HTTP/1.0\r\nHost: " + authority
+                    + "\r\nUser-Agent: spicestream-test\r\n\r\n", StandardCharsets.US_ASCII));
+            super.channelActive(ctx);
+        }
+
+        @Override
+        protected void decode(ChannelHandlerContext ctx, ByteBuf in, List<Object> out) {
+            String text = in.toString(StandardCharsets.ISO_8859_1);
+            int end = text.indexOf("\r\n\r\n");
+            if (end < 0) {
+                return;
+            }
+            in.skipBytes(end + 4);
+            String status = text.substring(0, text.indexOf("\r\n"));
+            if (status.matches("HTTP/1\\.[01] 200 .*")) {
+                ctx.pipeline().remove(this);
+                ready.complete(null);
+            } else {
+                ready.completeExceptionally(new IllegalStateException("CONNECT refused: " + status));
+                ctx.close();
+            }
+        }
+    }
+
     private static final class WebSocketBytes extends ChannelDuplexHandler {
         private final CompletableFuture<Void> ready;
 

@@ -61,13 +61,15 @@ final class HttpRequestHandler extends ChannelInboundHandlerAdapter {
     private final WebConfig settings;
     private final ClasspathFiles webContent;
     private final boolean tls;
+    private final ConnectionRoutes routes;
     private ScheduledFuture<?> timeout;
     private boolean requestSeen;
 
-    HttpRequestHandler(WebConfig settings, ClasspathFiles webContent, boolean tls) {
+    HttpRequestHandler(WebConfig settings, ClasspathFiles webContent, boolean tls, ConnectionRoutes routes) {
         this.settings = settings;
         this.webContent = webContent;
         this.tls = tls;
+        this.routes = routes;
     }
 
     @Override
@@ -149,6 +151,19 @@ final class HttpRequestHandler extends ChannelInboundHandlerAdapter {
             sendError(ctx, HttpResponseStatus.BAD_REQUEST);
             return;
         }
+        String path;
+        try {
+            path = new QueryStringDecoder(req.uri()).path();
+        } catch (IllegalArgumentException e) {
+            sendError(ctx, HttpResponseStatus.BAD_REQUEST);
+            return;
+        }
+        ConnectionRoutes.Attach target = routes.webSocket(path);
+        if (target == null) {
+            LOG.info("WebSocket from {}: nothing at {}", remote, path);
+            sendError(ctx, HttpResponseStatus.NOT_FOUND);
+            return;
+        }
         WebSocketDecoderConfig decoderConfig = WebSocketDecoderConfig.newBuilder()
                 .maxFramePayloadLength(settings.maxWebSocketFrameSize())
                 .expectMaskedFrames(true)
@@ -170,8 +185,11 @@ final class HttpRequestHandler extends ChannelInboundHandlerAdapter {
                 f.channel().close();
             }
         });
-        LOG.info("WebSocket from {} (origin {}, {})", remote, origin, tls ? "TLS" : "plain");
+        LOG.info("WebSocket from {} to {} (origin {}, {})", remote, path, origin, tls ? "TLS" : "plain");
         ctx.pipeline().replace(this, WS_ADAPTER, new WebSocketBytesAdapter(handshaker));
+        if (!target.after(ctx.pipeline(), WS_ADAPTER)) {
+            ctx.close();
+        }
     }
 
     private void serveFile(ChannelHandlerContext ctx, FullHttpRequest req) {
@@ -314,7 +332,7 @@ final class HttpRequestHandler extends ChannelInboundHandlerAdapter {
      * {@link #ERROR_LINGER_MS} (or the client's own close): closing with unread request bytes would make the
      * kernel send a reset that can destroy the answer before the client reads it.
      */
-    private static void sendError(ChannelHandlerContext ctx, HttpResponseStatus status) {
+    static void sendError(ChannelHandlerContext ctx, HttpResponseStatus status) {
         ByteBuf body = Unpooled.copiedBuffer(status + "\r\n", StandardCharsets.UTF_8);
         FullHttpResponse resp = new DefaultFullHttpResponse(HttpVersion.HTTP_1_1, status, body);
         resp.headers()

@@ -13,9 +13,9 @@ import org.slf4j.LoggerFactory;
 
 /**
  * First handler of a SPICE connection (B44, spice-wire §2): looks at the first 4 bytes. "GET " or "HEAD"
- * turn the connection into HTTP (WebSocket upgrade or a static file); anything else, "REDQ" included, goes
- * on to the link handler, which answers a bad magic with INVALID_MAGIC. The bytes read are passed on
- * unchanged in both cases.
+ * turn the connection into HTTP (WebSocket upgrade or a static file); "CONN" where the routes answer HTTP
+ * CONNECT becomes a tunnel; anything else, "REDQ" included, goes on to the link handler the routes choose, which
+ * answers a bad magic with INVALID_MAGIC. The bytes read are passed on unchanged in every case.
  */
 public final class ProtocolSniffer extends ByteToMessageDecoder {
     private static final Logger LOG = LoggerFactory.getLogger(ProtocolSniffer.class);
@@ -26,6 +26,7 @@ public final class ProtocolSniffer extends ByteToMessageDecoder {
     static final int MAX_HTTP_BODY = 0;
     private static final int GET = 0x47455420; // "GET "
     private static final int HEAD = 0x48454144; // "HEAD"
+    private static final int CONN = 0x434f4e4e; // "CONN"
 
     /** Name of the HTTP codec in the pipeline. */
     public static final String HTTP_CODEC = "http-codec";
@@ -37,12 +38,19 @@ public final class ProtocolSniffer extends ByteToMessageDecoder {
     private final WebConfig settings;
     private final ClasspathFiles webContent;
     private final boolean tls;
+    private final ConnectionRoutes routes;
 
-    /** {@code webContent}: the server's class-path content (one cache for all connections), or null. */
+    /** For a server's own listener ({@link ConnectionRoutes#SELF}); {@code webContent}: the server's class-path
+     * content (one cache for all connections), or null. */
     public ProtocolSniffer(WebConfig settings, ClasspathFiles webContent, boolean tls) {
+        this(settings, webContent, tls, ConnectionRoutes.SELF);
+    }
+
+    public ProtocolSniffer(WebConfig settings, ClasspathFiles webContent, boolean tls, ConnectionRoutes routes) {
         this.settings = settings;
         this.webContent = webContent;
         this.tls = tls;
+        this.routes = routes;
     }
 
     @Override
@@ -59,7 +67,19 @@ public final class ProtocolSniffer extends ByteToMessageDecoder {
             String self = ctx.name();
             ctx.pipeline().addAfter(self, HTTP_CODEC, new HttpServerCodec(decoderConfig));
             ctx.pipeline().addAfter(HTTP_CODEC, HTTP_AGGREGATOR, new HttpObjectAggregator(MAX_HTTP_BODY));
-            ctx.pipeline().addAfter(HTTP_AGGREGATOR, WEB_HANDLER, new HttpRequestHandler(settings, webContent, tls));
+            ctx.pipeline().addAfter(HTTP_AGGREGATOR, WEB_HANDLER, new HttpRequestHandler(settings, webContent, tls, routes));
+        } else if (first == CONN && routes.connectAllowed()) {
+            LOG.debug("connection from {}: HTTP CONNECT", ctx.channel().remoteAddress());
+            ctx.pipeline().addAfter(ctx.name(), WEB_HANDLER, new HttpConnectHandler(settings, routes));
+        } else {
+            ConnectionRoutes.Attach target = routes.spice();
+            if (target == null || !target.after(ctx.pipeline(), ctx.name())) {
+                LOG.info("connection from {}: no server takes a plain SPICE link here, closing",
+                        ctx.channel().remoteAddress());
+                in.skipBytes(in.readableBytes());
+                ctx.close();
+                return;
+            }
         }
         // the cumulated bytes go to the next handler when this one is removed
         ctx.pipeline().remove(this);
