@@ -9,6 +9,8 @@ import java.util.concurrent.CountDownLatch;
 import java.util.concurrent.atomic.AtomicBoolean;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
+import org.spicestream.distribution.control.CtlCommand;
+import org.spicestream.distribution.control.TicketCommand;
 import org.spicestream.distribution.guice.SpiceStreamdModule;
 
 /**
@@ -40,6 +42,12 @@ public final class Main {
         Charset cs = Charset.defaultCharset();
         PrintWriter out = new PrintWriter(System.out, true, cs);
         PrintWriter err = new PrintWriter(System.err, true, cs);
+        if (args.length > 0 && args[0].equals(CtlCommand.NAME)) {
+            return CtlCommand.run(out, err, java.util.Arrays.copyOfRange(args, 1, args.length));
+        }
+        if (args.length > 0 && args[0].equals(TicketCommand.NAME)) {
+            return TicketCommand.run(out, err, java.util.Arrays.copyOfRange(args, 1, args.length));
+        }
         SpiceStreamdCommand.Outcome outcome = SpiceStreamdCommand.parse(out, err, args);
         if (!outcome.run()) {
             return outcome.exitCode();

@@ -17,16 +17,18 @@ import org.spicestream.distribution.config.VmConfig;
  * @param demo run the embedded demo guest as a device of the default VM
  * @param demoWarning why the demo runs without a password (logged at start), or null
  * @param web browser (WebSocket, static files) and TLS options of the shared port
+ * @param host the run-time management of VMs: control API, VM directory, route tickets
  * @param metrics where to serve /metrics, if anywhere
  * @param logLevel root log level
  */
-public record Settings(HostPort listen, VmConfig defaultVm, boolean demo, String demoWarning, Web web,
+public record Settings(HostPort listen, VmConfig defaultVm, boolean demo, String demoWarning, Web web, Host host,
         Optional<HostPort> metrics, LogLevel logLevel) {
 
     public Settings {
         Objects.requireNonNull(listen, "listen");
         Objects.requireNonNull(defaultVm, "defaultVm");
         Objects.requireNonNull(web, "web");
+        Objects.requireNonNull(host, "host");
         Objects.requireNonNull(metrics, "metrics");
         Objects.requireNonNull(logLevel, "logLevel");
     }
@@ -49,6 +51,27 @@ public record Settings(HostPort listen, VmConfig defaultVm, boolean demo, String
         public Web {
             secureChannels = Set.copyOf(secureChannels);
             wsAllowedOrigins = List.copyOf(wsAllowedOrigins);
+        }
+    }
+
+    /**
+     * Managing VMs at run time.
+     *
+     * @param control where the control API listens ({@code unix:/path} or a loopback {@code HOST:PORT}), or null
+     * @param controlToken the bearer token the control API requires, or null (then the socket's permissions or the
+     *     loopback address are the only protection)
+     * @param vmDir directory of VM properties files, watched, or null
+     * @param routeSecretFile file with the secret of signed route tickets, or null (names only)
+     */
+    public record Host(String control, String controlToken, Path vmDir, Path routeSecretFile) {
+        /** Nothing managed at run time. */
+        public static final Host NONE = new Host(null, null, null, null);
+
+        @Override
+        public String toString() {
+            // never the token
+            return "Host[control=" + control + ", token=" + (controlToken == null ? "none" : "set") + ", vmDir="
+                    + vmDir + ", routeSecretFile=" + routeSecretFile + "]";
         }
     }
 

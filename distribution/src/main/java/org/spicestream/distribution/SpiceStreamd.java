@@ -10,140 +10,143 @@ import java.net.UnixDomainSocketAddress;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.Duration;
-import java.util.ArrayList;
 import java.util.List;
+import java.util.Map;
 import java.util.Optional;
+import java.util.concurrent.ExecutorService;
 import java.util.concurrent.TimeUnit;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 import org.spicestream.device.StreamDevice;
-import org.spicestream.device.StreamDeviceListener;
-import org.spicestream.device.spi.GuestTransport;
+import org.spicestream.distribution.config.VmConfig;
+import org.spicestream.distribution.control.ControlServer;
+import org.spicestream.distribution.control.VmDirectory;
 import org.spicestream.distribution.demo.DemoGuest;
-import org.spicestream.distribution.input.DisplaySizeFollower;
 import org.spicestream.distribution.input.GuestInput;
 import org.spicestream.distribution.metrics.MetricsEndpoint;
 import org.spicestream.distribution.metrics.StreamdMetrics;
-import org.spicestream.protocol.DeviceDisplayInfo;
+import org.spicestream.distribution.vm.Vm;
+import org.spicestream.distribution.vm.VmRegistry;
 import org.spicestream.reds.AuthConfig;
-import org.spicestream.reds.ServerConfig;
-import org.spicestream.reds.SpiceServer;
-import org.spicestream.streamchannel.StreamReport;
+import org.spicestream.reds.FrontDoor;
 
-/** One running spice-streamd: the SPICE server, its guest devices, the optional demo guest and metrics endpoint. */
+/**
+ * One running spice-streamd: the shared port (front door), the VMs (the command line's default VM first, then
+ * those the control API or the VM directory add), the optional demo guest, control API and metrics endpoint.
+ */
 public final class SpiceStreamd implements AutoCloseable {
 
     private static final Logger LOG = LoggerFactory.getLogger(SpiceStreamd.class);
 
-    /** Longest wait for a device's channels to be created on its executor at start. */
-    public static final Duration DEVICE_SETUP_TIMEOUT = Duration.ofSeconds(5);
-    /** Upper bound of the event-loop shutdown on close (the server closed its clients before). */
+    /** Upper bound of the event-loop shutdown on close (the servers closed their clients before). */
     public static final Duration EVENT_LOOP_SHUTDOWN_TIMEOUT = Duration.ofSeconds(1);
-    /** Name of the demo guest's device. */
+    /** Name of the demo guest's device (in the default VM). */
     public static final String DEMO_DEVICE = "demo";
 
     private final Settings settings;
-    private final ServerConfig serverConfig;
+    private final FrontDoor.Config frontDoorConfig;
     private final EventLoopGroup group;
-    private final DeviceFactory deviceFactory;
+    private final ExecutorService keyExecutor;
     private final StreamdMetrics metrics;
-    private final GuestTransports transports;
-    private final GuestInput input;
+    private final VmRegistry vms;
 
-    private final List<StreamDevice> devices = new ArrayList<>();
-    private final List<DisplaySizeFollower> followers = new ArrayList<>();
-    private SpiceServer server;
+    private FrontDoor frontDoor;
     private MetricsEndpoint metricsEndpoint;
+    private ControlServer control;
+    private VmDirectory vmDirectory;
     private DemoGuest demoGuest;
     private Path demoDir;
     private boolean closed;
 
     @Inject
-    SpiceStreamd(Settings settings, ServerConfig serverConfig, EventLoopGroup group, DeviceFactory deviceFactory,
-            StreamdMetrics metrics, GuestTransports transports, GuestInput input) {
+    SpiceStreamd(Settings settings, FrontDoor.Config frontDoorConfig, EventLoopGroup group,
+            ExecutorService keyExecutor, StreamdMetrics metrics, VmRegistry vms) {
         this.settings = settings;
-        this.transports = transports;
-        this.input = input;
-        this.serverConfig = serverConfig;
+        this.frontDoorConfig = frontDoorConfig;
         this.group = group;
-        this.deviceFactory = deviceFactory;
+        this.keyExecutor = keyExecutor;
         this.metrics = metrics;
+        this.vms = vms;
     }
 
     /** Starts everything; on failure whatever started is closed again and the exception is thrown. */
     public synchronized void start() {
         try {
             LOG.info("starting: {}", settings);
-            LOG.info("transport schemes: {}", deviceFactory.transports().schemes());
             if (settings.demoWarning() != null) {
                 LOG.warn(settings.demoWarning());
             } else if (settings.defaultVm().auth() instanceof AuthConfig.TicketingDisabled) {
-                LOG.warn("ticketing disabled: anyone who reaches {} can connect without a password", settings.listen());
+                LOG.warn("ticketing disabled: anyone who reaches {} can connect to the default VM without a password",
+                        settings.listen());
             }
-            server = SpiceServer.start(serverConfig, group);
-            metrics.bindServer(server);
-            input.qmp().ifPresent(sink -> metrics.bindInput(input.device().orElseThrow(), sink));
-
-            for (GuestTransports.Entry e : transports.entries()) {
-                startDevice(e.name(), e.uri(), e.transport());
+            metrics.bindProcess(vms::size, () -> frontDoor == null ? 0 : frontDoor.pendingConnections());
+            Map<String, URI> extra = settings.demo() ? Map.of(DEMO_DEVICE, demoUri()) : Map.of();
+            if (!settings.defaultVm().devices().isEmpty() || settings.demo()) {
+                vms.put(settings.defaultVm(), extra);
             }
             if (settings.demo()) {
-                startDemo();
+                demoGuest = new DemoGuest(UnixDomainSocketAddress.of(Path.of(demoUri().getPath())),
+                        DemoGuest.Options.DEFAULT);
+                demoGuest.start();
+            }
+            frontDoor = FrontDoor.start(frontDoorConfig, vms, group);
+            if (settings.host().vmDir() != null) {
+                vmDirectory = VmDirectory.start(settings.host().vmDir(), vms, settings.defaultVm().limits());
+            }
+            if (settings.host().control() != null) {
+                control = ControlServer.start(settings.host(), vms, settings.defaultVm().limits(), group);
             }
             if (settings.metrics().isPresent()) {
                 metricsEndpoint = MetricsEndpoint.start(settings.metrics().get().toSocketAddress(), metrics::scrape);
                 LOG.info("metrics at http://{}/metrics", hostPort(metricsEndpoint.address()));
             }
-            LOG.info("spice-streamd ready: connect with remote-viewer spice://{}", hostPort(server.localAddress()));
+            LOG.info("spice-streamd ready: connect with remote-viewer spice://{}", hostPort(frontDoor.localAddress()));
         } catch (RuntimeException e) {
             close();
             throw e;
         }
     }
 
-    private StreamDevice startDevice(String name, URI uri, GuestTransport transport) {
-        StreamDevice device = deviceFactory.create(name, transport, server, new DeviceEvents());
-        devices.add(device);
-        // channels now, so clients see the display before the guest opens its port
-        var created = device.executor().submit(device::createChannels);
-        if (!created.awaitUninterruptibly(DEVICE_SETUP_TIMEOUT.toMillis(), TimeUnit.MILLISECONDS)) {
-            throw new IllegalStateException(name + ": channels not created within " + DEVICE_SETUP_TIMEOUT);
-        }
-        if (!created.isSuccess()) {
-            throw new IllegalStateException(name + ": cannot create its channels: " + created.cause(), created.cause());
-        }
-        device.start();
-        metrics.bindDevice(device, uri);
-        input.qmp().ifPresent(sink -> followers.add(DisplaySizeFollower.follow(device, sink)));
-        LOG.info("{}: device {}", name, uri);
-        return device;
-    }
-
-    private void startDemo() {
-        try {
-            // A private (0700) directory: nobody else can connect to the listening socket and play guest.
-            demoDir = Files.createTempDirectory("spice-streamd-demo-");
-        } catch (IOException e) {
-            throw new UncheckedIOException("cannot create a directory for the demo socket", e);
+    private URI demoUri() {
+        if (demoDir == null) {
+            try {
+                // A private (0700) directory: nobody else can connect to the listening socket and play guest.
+                demoDir = Files.createTempDirectory("spice-streamd-demo-");
+            } catch (IOException e) {
+                throw new UncheckedIOException("cannot create a directory for the demo socket", e);
+            }
         }
         Path socket = demoDir.resolve("guest-" + ProcessHandle.current().pid() + ".sock");
-        URI uri = URI.create("unix:" + socket.toUri().getRawPath() + "?listen");
-        startDevice(DEMO_DEVICE, uri, deviceFactory.createTransport(DEMO_DEVICE, uri));
-        demoGuest = new DemoGuest(UnixDomainSocketAddress.of(socket), DemoGuest.Options.DEFAULT);
-        demoGuest.start();
+        return URI.create("unix:" + socket.toUri().getRawPath() + "?listen");
     }
 
-    /** The SPICE listen address (the real port when configured with port 0). */
+    /** The shared SPICE listen address (the real port when configured with port 0). */
     public synchronized InetSocketAddress spiceAddress() {
-        return server.localAddress();
+        return frontDoor.localAddress();
+    }
+
+    /** The shared port's TLS address, or null. */
+    public synchronized InetSocketAddress tlsAddress() {
+        return frontDoor.tlsLocalAddress();
     }
 
     public synchronized Optional<InetSocketAddress> metricsAddress() {
         return Optional.ofNullable(metricsEndpoint).map(MetricsEndpoint::address);
     }
 
-    public synchronized List<StreamDevice> devices() {
-        return List.copyOf(devices);
+    /** The control API's address (a Unix socket path or HOST:PORT), when it runs. */
+    public synchronized Optional<String> controlAddress() {
+        return Optional.ofNullable(control).map(ControlServer::address);
+    }
+
+    /** The VMs. */
+    public VmRegistry vms() {
+        return vms;
+    }
+
+    /** The default VM's devices. */
+    public List<StreamDevice> devices() {
+        return vms.get(VmConfig.DEFAULT_VM).map(Vm::devices).orElse(List.of());
     }
 
     /** The demo guest, when it runs. */
@@ -151,14 +154,14 @@ public final class SpiceStreamd implements AutoCloseable {
         return Optional.ofNullable(demoGuest);
     }
 
-    /** Where SPICE clients' keyboard and mouse go. */
+    /** Where the default VM's clients' keyboard and mouse go. */
     public GuestInput input() {
-        return input;
+        return vms.get(VmConfig.DEFAULT_VM).map(Vm::input).orElse(GuestInput.loggingOnly());
     }
 
     /**
-     * Stops in order: the demo guest and metrics endpoint, then the server (clients get DISCONNECTING), then the
-     * devices, then the event loops. Idempotent.
+     * Stops in order: the VM directory, control API, demo guest and metrics endpoint, the front door, then every VM
+     * (clients get DISCONNECTING, devices close), then the event loops. Idempotent.
      */
     @Override
     public synchronized void close() {
@@ -167,16 +170,13 @@ public final class SpiceStreamd implements AutoCloseable {
         }
         closed = true;
         LOG.info("shutting down");
+        closeQuietly("VM directory", vmDirectory);
+        closeQuietly("control API", control);
         closeQuietly("demo guest", demoGuest);
         closeQuietly("metrics endpoint", metricsEndpoint);
-        followers.forEach(DisplaySizeFollower::close);
-        closeQuietly("SPICE server", server);
-        for (StreamDevice d : devices) {
-            closeQuietly(d.name(), d);
-        }
-        // transports no device took over (a start that failed half-way)
-        List<String> started = devices.stream().map(StreamDevice::name).toList();
-        GuestTransports.closeAll(transports.entries().stream().filter(e -> !started.contains(e.name())).toList());
+        closeQuietly("front door", frontDoor);
+        closeQuietly("VMs", vms);
+        keyExecutor.shutdownNow();
         group.shutdownGracefully(0, EVENT_LOOP_SHUTDOWN_TIMEOUT.toMillis(), TimeUnit.MILLISECONDS)
                 .awaitUninterruptibly(EVENT_LOOP_SHUTDOWN_TIMEOUT.toMillis() * 2);
         if (demoDir != null) {
@@ -203,26 +203,8 @@ public final class SpiceStreamd implements AutoCloseable {
         }
     }
 
-    private static String hostPort(InetSocketAddress a) {
+    static String hostPort(InetSocketAddress a) {
         String host = a.getAddress() != null ? a.getAddress().getHostAddress() : a.getHostString();
         return (host.indexOf(':') >= 0 ? "[" + host + "]" : host) + ":" + a.getPort();
-    }
-
-    /** Device events worth a log line (metrics poll the rest). */
-    private static final class DeviceEvents implements StreamDeviceListener {
-        @Override
-        public void displayInfo(StreamDevice device, DeviceDisplayInfo info) {
-            LOG.debug("{}: display info {}", device.name(), info);
-        }
-
-        @Override
-        public void qualityIndicator(StreamDevice device, String text) {
-            LOG.debug("{}: guest quality: {}", device.name(), text);
-        }
-
-        @Override
-        public void streamReport(StreamDevice device, String client, StreamReport report) {
-            LOG.trace("{}: {} stream report {}", device.name(), client, report);
-        }
     }
 }

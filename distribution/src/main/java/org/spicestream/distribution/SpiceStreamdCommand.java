@@ -24,6 +24,8 @@ import java.util.regex.Matcher;
 import java.util.regex.Pattern;
 import org.spicestream.protocol.StreamLimits;
 import org.spicestream.distribution.config.VmConfig;
+import org.spicestream.distribution.control.ControlAddress;
+import org.spicestream.distribution.vm.RouteTickets;
 import org.spicestream.distribution.config.VmLimits;
 import org.spicestream.reds.AuthConfig;
 import org.spicestream.reds.ConnectionConfig;
@@ -194,6 +196,26 @@ public final class SpiceStreamdCommand {
             description = "Origin values allowed to open a WebSocket, e.g. https://vm.example.org (default: any)")
     List<String> wsAllowedOrigins = new ArrayList<>();
 
+    @Option(names = "--control", paramLabel = "ADDR",
+            description = "serve the control API (add, replace, remove VMs at run time; HTTP/1.1 + JSON) on a Unix"
+                    + " socket unix:/run/spice-streamd/control.sock (created 0600) or a loopback HOST:PORT")
+    String control;
+
+    @Option(names = "--control-token-file", paramLabel = "FILE",
+            description = "the control API requires 'Authorization: Bearer TOKEN' with the first line of this file")
+    Path controlTokenFile;
+
+    @Option(names = "--vm-dir", paramLabel = "DIR",
+            description = "one properties file per VM (NAME.properties, the control API's keys), watched: a new,"
+                    + " changed or removed file takes effect at run time")
+    Path vmDir;
+
+    @Option(names = "--route-secret-file", paramLabel = "FILE",
+            description = "secret (at least 16 bytes) of signed, expiring route tickets that CONNECT and"
+                    + " /vms/TICKET accept in place of a VM name, without the VM's password; make one with"
+                    + " spice-streamd ticket")
+    Path routeSecretFile;
+
     @Option(names = "--config", paramLabel = "FILE", description = "read options from a properties file; the"
             + " command line wins")
     Path config;
@@ -339,7 +361,11 @@ public final class SpiceStreamdCommand {
                 throw new ParameterException(cl, "--device '" + d + "' is not a URI: " + e.getMessage());
             }
         }
-        boolean runDemo = demo || uris.isEmpty();
+        Settings.Host host = host(cl);
+        boolean managed = host.control() != null || host.vmDir() != null;
+        // a host managed at run time starts with no VM at all; otherwise no --device means the demo
+        boolean runDemo = demo || (uris.isEmpty() && !managed);
+        boolean defaultVmRuns = runDemo || !uris.isEmpty();
 
         if (passwordFile != null && disableTicketing) {
             throw new ParameterException(cl, "--password-file and --disable-ticketing contradict each other; give one");
@@ -354,7 +380,7 @@ public final class SpiceStreamdCommand {
         }
         boolean noAuth = disableTicketing;
         String demoWarning = null;
-        if (pw == null && !disableTicketing) {
+        if (pw == null && !disableTicketing && defaultVmRuns) {
             if (!runDemo || !uris.isEmpty()) {
                 throw new ParameterException(cl, "no password configured: give --password-file FILE, or"
                         + " --disable-ticketing to let anyone who reaches " + listenAt + " connect");
@@ -402,8 +428,50 @@ public final class SpiceStreamdCommand {
         } catch (IllegalArgumentException e) {
             throw new ParameterException(cl, e.getMessage());
         }
-        return new Settings(listenAt, vm, runDemo, demoWarning, web(cl), metricsAt, level);
+        return new Settings(listenAt, vm, runDemo, demoWarning, web(cl), host, metricsAt, level);
     }
+
+    private Settings.Host host(CommandLine cl) {
+        String controlAt = null;
+        if (control != null && !control.isBlank()) {
+            try {
+                controlAt = ControlAddress.parse(control).toString();
+            } catch (IllegalArgumentException e) {
+                throw new ParameterException(cl, "--control: " + e.getMessage());
+            }
+        }
+        String token = null;
+        if (controlTokenFile != null) {
+            if (controlAt == null) {
+                throw new ParameterException(cl, "--control-token-file needs --control");
+            }
+            token = readToken(cl, controlTokenFile);
+        }
+        if (vmDir != null && !Files.isDirectory(vmDir)) {
+            throw new ParameterException(cl, "--vm-dir " + vmDir + " is not a directory");
+        }
+        if (routeSecretFile != null) {
+            try {
+                RouteTickets.fromFile(routeSecretFile);
+            } catch (IllegalArgumentException e) {
+                throw new ParameterException(cl, "--route-secret-file: " + e.getMessage());
+            }
+        }
+        return new Settings.Host(controlAt, token, vmDir, routeSecretFile);
+    }
+
+    /** The first line of a token file; at least {@value #MIN_TOKEN_LENGTH} characters. */
+    static String readToken(CommandLine cl, Path file) {
+        char[] line = readPassword(cl, file, Integer.MAX_VALUE);
+        if (line.length < MIN_TOKEN_LENGTH) {
+            throw new ParameterException(cl, "the token in " + file + " is shorter than " + MIN_TOKEN_LENGTH
+                    + " characters");
+        }
+        return new String(line);
+    }
+
+    /** Shortest control API token accepted. */
+    static final int MIN_TOKEN_LENGTH = 16;
 
     private Settings.Web web(CommandLine cl) {
         if (webRoot != null && !Files.isDirectory(webRoot)) {
@@ -510,8 +578,13 @@ public final class SpiceStreamdCommand {
         return clock.instant().plus(d);
     }
 
-    /** The first line of {@code file}, without its line end. */
+    /** The first line of {@code file}, without its line end, at most the SPICE ticket limit. */
     static char[] readPassword(CommandLine cl, Path file) {
+        return readPassword(cl, file, AuthConfig.MAX_PASSWORD_BYTES);
+    }
+
+    /** The first line of {@code file}, without its line end, at most {@code maxBytes} UTF-8 bytes. */
+    static char[] readPassword(CommandLine cl, Path file, int maxBytes) {
         byte[] bytes;
         try {
             bytes = Files.readAllBytes(file);
@@ -530,9 +603,9 @@ public final class SpiceStreamdCommand {
         if (line.isEmpty()) {
             throw new ParameterException(cl, "password file " + file + " is empty");
         }
-        if (line.getBytes(StandardCharsets.UTF_8).length > AuthConfig.MAX_PASSWORD_BYTES) {
+        if (line.getBytes(StandardCharsets.UTF_8).length > maxBytes) {
             throw new ParameterException(cl, "the password in " + file + " is longer than "
-                    + AuthConfig.MAX_PASSWORD_BYTES + " bytes (the SPICE ticket limit)");
+                    + maxBytes + " bytes (the SPICE ticket limit)");
         }
         return line.toCharArray();
     }

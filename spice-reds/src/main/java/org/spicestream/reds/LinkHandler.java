@@ -53,7 +53,7 @@ final class LinkHandler extends ByteToMessageDecoder {
         long nanos = server.config().link().timeout().toNanos();
         timeout = ctx.executor().schedule(() -> {
             if (state != State.DONE) {
-                LOG.info("link from {}: timed out in state {}", ctx.channel().remoteAddress(), state);
+                LOG.info("{}: link from {}: timed out in state {}", server.config().name(), ctx.channel().remoteAddress(), state);
                 state = State.DONE;
                 ctx.close();
             }
@@ -130,7 +130,7 @@ final class LinkHandler extends ByteToMessageDecoder {
         state = State.KEYGEN;
         CompletableFuture.supplyAsync(Rsa::generate, server.keyExecutor()).whenComplete((kp, err) -> ctx.executor().execute(() -> {
             if (err != null) {
-                LOG.error("link from {}: key generation failed", ctx.channel().remoteAddress(), err);
+                LOG.error("{}: link from {}: key generation failed", server.config().name(), ctx.channel().remoteAddress(), err);
                 state = State.DONE;
                 ctx.close();
                 return;
@@ -206,21 +206,21 @@ final class LinkHandler extends ByteToMessageDecoder {
 
     /** A link error before the reply: full structure, then close. */
     private void fail(ChannelHandlerContext ctx, ByteBuf in, int error, String why) {
-        LOG.info("link from {} refused ({}): {}", ctx.channel().remoteAddress(), error, why);
+        LOG.info("{}: link from {} refused ({}): {}", server.config().name(), ctx.channel().remoteAddress(), error, why);
         finish(ctx, in);
         ctx.writeAndFlush(LinkCodec.error(ctx.alloc(), error)).addListener(ChannelFutureListener.CLOSE);
     }
 
     /** A link result after the reply: bare u32, then close. */
     private void result(ChannelHandlerContext ctx, ByteBuf in, int error, String why) {
-        LOG.info("link from {} to {} refused ({}): {}", ctx.channel().remoteAddress(), target, error, why);
+        LOG.info("{}: link from {} to {} refused ({}): {}", server.config().name(), ctx.channel().remoteAddress(), target, error, why);
         finish(ctx, in);
         ctx.writeAndFlush(LinkCodec.result(ctx.alloc(), error)).addListener(ChannelFutureListener.CLOSE);
     }
 
     /** Close without any reply. */
     private void reject(ChannelHandlerContext ctx, ByteBuf in, String why) {
-        LOG.info("link from {} closed without reply: {}", ctx.channel().remoteAddress(), why);
+        LOG.info("{}: link from {} closed without reply: {}", server.config().name(), ctx.channel().remoteAddress(), why);
         finish(ctx, in);
         ctx.close();
     }
@@ -253,9 +253,9 @@ final class LinkHandler extends ByteToMessageDecoder {
         Throwable c = cause instanceof io.netty.handler.codec.DecoderException && cause.getCause() != null
                 ? cause.getCause() : cause;
         if (c instanceof SpiceProtocolException || c instanceof java.io.IOException) {
-            LOG.info("link from {}: {}", ctx.channel().remoteAddress(), cause.toString());
+            LOG.info("{}: link from {}: {}", server.config().name(), ctx.channel().remoteAddress(), cause.toString());
         } else {
-            LOG.warn("link from {}: unexpected error", ctx.channel().remoteAddress(), c);
+            LOG.warn("{}: link from {}: unexpected error", server.config().name(), ctx.channel().remoteAddress(), c);
             server.countInternalError();
         }
         state = State.DONE;

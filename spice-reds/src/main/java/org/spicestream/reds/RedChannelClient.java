@@ -103,7 +103,7 @@ public final class RedChannelClient {
         this.maxMessages = cfg.sendQueueMaxMessages();
         this.ackWindow = channel.usesAckWindow();
         this.window = cfg.ackWindow();
-        this.logContext = channel.name() + " client=" + CLIENT_NUMBERS.incrementAndGet() + " session="
+        this.logContext = server.config().name() + " " + channel.name() + " client=" + CLIENT_NUMBERS.incrementAndGet() + " session="
                 + Integer.toHexString(session.id());
     }
 

@@ -13,13 +13,18 @@ import java.util.Objects;
  * @param connection per-connection flow control
  * @param web the HTTP side of the server's own listeners
  * @param input keyboard and mouse
+ * @param name what the server serves, put in its log lines (e.g. a VM's name)
  */
 public record ServerConfig(ListenConfig listen, AuthConfig auth, SessionConfig sessions, LinkConfig link,
-        ConnectionConfig connection, WebConfig web, InputConfig input) {
+        ConnectionConfig connection, WebConfig web, InputConfig input, String name) {
+
+    /** Default {@link #name()}. */
+    public static final String DEFAULT_NAME = "spice";
 
     /** Loopback port 5900, no password (every ticket refused), the named defaults of every part. */
     public static final ServerConfig DEFAULT = new ServerConfig(ListenConfig.DEFAULT, AuthConfig.REFUSE_ALL,
-            SessionConfig.DEFAULT, LinkConfig.DEFAULT, ConnectionConfig.DEFAULT, WebConfig.DEFAULT, InputConfig.DEFAULT);
+            SessionConfig.DEFAULT, LinkConfig.DEFAULT, ConnectionConfig.DEFAULT, WebConfig.DEFAULT, InputConfig.DEFAULT,
+            DEFAULT_NAME);
 
     public ServerConfig {
         Objects.requireNonNull(listen, "listen");
@@ -29,6 +34,9 @@ public record ServerConfig(ListenConfig listen, AuthConfig auth, SessionConfig s
         Objects.requireNonNull(connection, "connection");
         Objects.requireNonNull(web, "web");
         Objects.requireNonNull(input, "input");
+        if (name == null || name.isBlank()) {
+            throw new IllegalArgumentException("name must not be blank");
+        }
     }
 
     /** The defaults on a free loopback port, with ticketing disabled: what most tests start. */
@@ -37,31 +45,35 @@ public record ServerConfig(ListenConfig listen, AuthConfig auth, SessionConfig s
     }
 
     public ServerConfig withListen(ListenConfig newListen) {
-        return new ServerConfig(newListen, auth, sessions, link, connection, web, input);
+        return new ServerConfig(newListen, auth, sessions, link, connection, web, input, name);
     }
 
     public ServerConfig withAuth(AuthConfig newAuth) {
-        return new ServerConfig(listen, newAuth, sessions, link, connection, web, input);
+        return new ServerConfig(listen, newAuth, sessions, link, connection, web, input, name);
     }
 
     public ServerConfig withSessions(SessionConfig newSessions) {
-        return new ServerConfig(listen, auth, newSessions, link, connection, web, input);
+        return new ServerConfig(listen, auth, newSessions, link, connection, web, input, name);
     }
 
     public ServerConfig withLink(LinkConfig newLink) {
-        return new ServerConfig(listen, auth, sessions, newLink, connection, web, input);
+        return new ServerConfig(listen, auth, sessions, newLink, connection, web, input, name);
     }
 
     public ServerConfig withConnection(ConnectionConfig newConnection) {
-        return new ServerConfig(listen, auth, sessions, link, newConnection, web, input);
+        return new ServerConfig(listen, auth, sessions, link, newConnection, web, input, name);
     }
 
     public ServerConfig withWeb(WebConfig newWeb) {
-        return new ServerConfig(listen, auth, sessions, link, connection, newWeb, input);
+        return new ServerConfig(listen, auth, sessions, link, connection, newWeb, input, name);
     }
 
     public ServerConfig withInput(InputConfig newInput) {
-        return new ServerConfig(listen, auth, sessions, link, connection, web, newInput);
+        return new ServerConfig(listen, auth, sessions, link, connection, web, newInput, name);
+    }
+
+    public ServerConfig withName(String newName) {
+        return new ServerConfig(listen, auth, sessions, link, connection, web, input, newName);
     }
 
     /** Shorthand for {@code withInput(input().withSink(sink))}. */

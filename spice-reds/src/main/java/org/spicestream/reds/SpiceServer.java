@@ -143,13 +143,14 @@ public final class SpiceServer implements AutoCloseable {
         }
         if (l.address() != null) {
             serverChannel = Listeners.bind(group, l.address(), ch -> accept(ch, false));
-            LOG.info("SPICE server listening on {} ({}, policy {}, web root {})", serverChannel.localAddress(),
-                    serverChannel.getClass().getSimpleName(), config.sessions().policy(), config.web().webRoot() != null ? config.web().webRoot()
+            LOG.info("{}: SPICE server listening on {} ({}, policy {}, web root {})", config.name(),
+                    serverChannel.localAddress(), serverChannel.getClass().getSimpleName(), config.sessions().policy(),
+                    config.web().webRoot() != null ? config.web().webRoot()
                             : webContent != null ? "classpath:" + config.web().webContent().root() : "none");
         }
         if (sslContext != null) {
             tlsServerChannel = Listeners.bind(group, l.tls().listenAddress(), ch -> accept(ch, true));
-            LOG.info("SPICE TLS listening on {} (client certificates {}, secure channels {})",
+            LOG.info("{}: SPICE TLS listening on {} (client certificates {}, secure channels {})", config.name(),
                     tlsServerChannel.localAddress(), l.tls().clientCa() == null ? "not asked" : "required",
                     l.secureChannels());
         }
@@ -181,7 +182,7 @@ public final class SpiceServer implements AutoCloseable {
         do {
             n = linking.get();
             if (n >= config.link().maxLinkingConnections()) {
-                LOG.warn("refusing connection from {}: {} connections already linking", ch.remoteAddress(), n);
+                LOG.warn("{}: refusing connection from {}: {} connections already linking", config.name(), ch.remoteAddress(), n);
                 return false;
             }
         } while (!linking.compareAndSet(n, n + 1));
@@ -235,7 +236,7 @@ public final class SpiceServer implements AutoCloseable {
      */
     public void setAuth(AuthConfig auth) {
         ticketVerifier = TicketVerifier.of(auth, Clock.systemUTC());
-        LOG.info("authentication now {}", auth);
+        LOG.info("{}: authentication now {}", config.name(), auth);
     }
 
     /** Snapshot of the connected sessions. */
@@ -274,7 +275,7 @@ public final class SpiceServer implements AutoCloseable {
             }
             closed = true;
         }
-        LOG.info("SPICE server closing");
+        LOG.info("{}: SPICE server closing", config.name());
         if (serverChannel != null) {
             serverChannel.close().awaitUninterruptibly(CLOSE_TIMEOUT_MS);
         }
@@ -308,7 +309,7 @@ public final class SpiceServer implements AutoCloseable {
             group.shutdownGracefully(SHUTDOWN_QUIET_MS, SHUTDOWN_TIMEOUT_MS, TimeUnit.MILLISECONDS)
                     .awaitUninterruptibly(SHUTDOWN_TIMEOUT_MS + CLOSE_TIMEOUT_MS);
         }
-        LOG.info("SPICE server closed");
+        LOG.info("{}: SPICE server closed", config.name());
     }
 
     // ------------------------------------------------------------------ core
@@ -383,7 +384,7 @@ public final class SpiceServer implements AutoCloseable {
             target.addClient(rcc);
         }
         for (Session old : replaced) {
-            LOG.info("{} replaced by a new main link from {}", old, ch.remoteAddress());
+            LOG.info("{}: {} replaced by a new main link from {}", config.name(), old, ch.remoteAddress());
             for (RedChannelClient c : old.clients()) {
                 c.disconnect("session replaced by a new client");
             }
@@ -405,7 +406,7 @@ public final class SpiceServer implements AutoCloseable {
             for (RedChannelClient c : s.clients()) {
                 c.disconnect("main channel of the session closed");
             }
-            LOG.info("{} ended", s);
+            LOG.info("{}: {} ended", config.name(), s);
         }
     }
 }

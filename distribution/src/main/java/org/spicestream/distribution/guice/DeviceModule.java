@@ -11,8 +11,6 @@ import java.util.TreeMap;
 import org.spicestream.device.StreamDeviceConfig;
 import org.spicestream.device.spi.TransportProvider;
 import org.spicestream.device.spi.Transports;
-import org.spicestream.distribution.Settings;
-import org.spicestream.streamchannel.StreamChannelConfig;
 
 /**
  * Guest devices: transports by URI scheme (explicitly bound providers first, then those the {@link
@@ -50,11 +48,10 @@ public final class DeviceModule extends AbstractModule {
         return Map.copyOf(byScheme);
     }
 
+    /** The base every VM's devices start from; each VM's limits are applied by {@code DeviceFactory}. */
     @Provides
     @Singleton
-    StreamDeviceConfig deviceConfig(Settings s) {
-        StreamDeviceConfig d = StreamDeviceConfig.DEFAULT;
-        return d.withLimits(d.limits().withMaxDataSize(s.defaultVm().limits().maxFrameBytes()))
-                .withChannel(new StreamChannelConfig(s.defaultVm().limits().keyFrameWait()));
+    StreamDeviceConfig deviceConfig() {
+        return StreamDeviceConfig.DEFAULT;
     }
 }

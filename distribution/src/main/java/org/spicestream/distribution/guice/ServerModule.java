@@ -4,24 +4,28 @@ import com.google.inject.AbstractModule;
 import com.google.inject.Provides;
 import com.google.inject.Singleton;
 import io.netty.channel.EventLoopGroup;
-import org.spicestream.distribution.Settings;
 import java.net.InetSocketAddress;
-import org.spicestream.reds.InputSink;
-import org.spicestream.distribution.config.VmConfig;
-import org.spicestream.distribution.config.VmLimits;
+import java.time.Clock;
+import java.util.concurrent.ExecutorService;
+import org.spicestream.distribution.DeviceFactory;
+import org.spicestream.distribution.Settings;
+import org.spicestream.distribution.metrics.StreamdMetrics;
+import org.spicestream.distribution.vm.RouteTickets;
+import org.spicestream.distribution.vm.VmEnvironment;
+import org.spicestream.distribution.vm.VmRegistry;
 import org.spicestream.reds.ClasspathWebContent;
-import org.spicestream.reds.ConnectionConfig;
+import org.spicestream.reds.FrontDoor;
+import org.spicestream.reds.LinkConfig;
 import org.spicestream.reds.ListenConfig;
-import org.spicestream.reds.ServerConfig;
-import org.spicestream.reds.SessionConfig;
-import org.spicestream.reds.WebConfig;
+import org.spicestream.reds.SpiceServer;
 import org.spicestream.reds.TlsConfig;
+import org.spicestream.reds.WebConfig;
 import org.spicestream.transport.socket.SocketEventLoops;
 import org.spicestream.webclient.WebClientAssets;
 
 /**
- * The SPICE server side: its configuration (with the {@link InputSink} of {@link InputModule}) and the one event
- * loop group clients and devices share.
+ * The SPICE side: the shared port (front door), what every VM shares (event loops, the link-key thread, the HTTP
+ * side, the TLS files) and the VM registry that routes the shared port.
  */
 public final class ServerModule extends AbstractModule {
 
@@ -33,34 +37,57 @@ public final class ServerModule extends AbstractModule {
 
     @Provides
     @Singleton
-    ServerConfig serverConfig(Settings s, InputSink inputSink) {
+    WebConfig webConfig(Settings s) {
+        Settings.Web w = s.web();
+        // the built-in browser client at / (and /vms/NAME/) unless --web-root serves another one
+        return WebConfig.DEFAULT.withWebRoot(w.webRoot()).withWebContent(w.webRoot() == null ? BUILT_IN_CLIENT : null)
+                .withMaxWebSocketFrameSize(w.wsMaxFrameBytes())
+                .withHttpLimits(WebConfig.DEFAULT_MAX_INITIAL_LINE, WebConfig.DEFAULT_MAX_HEADER_SIZE, w.httpTimeout())
+                .withAllowedOrigins(w.wsAllowedOrigins());
+    }
+
+    /** The shared port: --listen, and --tls-port on the same host. */
+    @Provides
+    @Singleton
+    FrontDoor.Config frontDoor(Settings s, WebConfig web) {
         Settings.Web w = s.web();
         ListenConfig listen = ListenConfig.of(s.listen().toSocketAddress());
         if (w.tlsPort() > 0) {
             listen = listen.withTls(new TlsConfig(new InetSocketAddress(s.listen().host(), w.tlsPort()), w.tlsCert(),
-                    w.tlsKey(), w.tlsCa())).withSecureChannels(w.secureChannels());
+                    w.tlsKey(), w.tlsCa()));
         }
-        VmConfig vm = s.defaultVm();
-        VmLimits l = vm.limits();
-        return ServerConfig.DEFAULT
-                .withListen(listen)
-                .withAuth(vm.auth())
-                .withSessions(new SessionConfig(vm.sessionPolicy(), l.maxSessions(), l.maxClientsPerChannel()))
-                .withConnection(ConnectionConfig.DEFAULT.withSendQueue(l.sendQueueBytes(), l.sendQueueMessages()))
-                // the built-in browser client at / unless --web-root serves another one
-                .withWeb(WebConfig.DEFAULT.withWebRoot(w.webRoot())
-                        .withWebContent(w.webRoot() == null ? BUILT_IN_CLIENT : null)
-                        .withMaxWebSocketFrameSize(w.wsMaxFrameBytes())
-                        .withHttpLimits(WebConfig.DEFAULT_MAX_INITIAL_LINE, WebConfig.DEFAULT_MAX_HEADER_SIZE,
-                                w.httpTimeout())
-                        .withAllowedOrigins(w.wsAllowedOrigins()))
-                .withInputSink(inputSink);
+        return new FrontDoor.Config(listen, LinkConfig.DEFAULT, web);
     }
 
-    /** Shared by the server and every transport; shut down by the application after both closed. */
+    @Provides
+    @Singleton
+    VmEnvironment vmEnvironment(Settings s, EventLoopGroup group, ExecutorService keyExecutor, DeviceFactory devices,
+            WebConfig web, StreamdMetrics metrics) {
+        Settings.Web w = s.web();
+        VmEnvironment.TlsFiles tls = w.tlsCert() == null ? null
+                : new VmEnvironment.TlsFiles(w.tlsCert(), w.tlsKey(), w.tlsCa(), w.secureChannels());
+        return new VmEnvironment(group, keyExecutor, devices, web, tls, metrics);
+    }
+
+    @Provides
+    @Singleton
+    VmRegistry vms(Settings s, VmEnvironment env) {
+        RouteTickets tickets = s.host().routeSecretFile() == null ? null
+                : RouteTickets.fromFile(s.host().routeSecretFile());
+        return new VmRegistry(env, tickets, Clock.systemUTC());
+    }
+
+    /** Shared by every server and transport; shut down by the application after both closed. */
     @Provides
     @Singleton
     EventLoopGroup eventLoops() {
         return SocketEventLoops.newGroup(Math.max(MIN_EVENT_LOOPS, Runtime.getRuntime().availableProcessors()));
+    }
+
+    /** The one thread that generates link keys for every VM's server. */
+    @Provides
+    @Singleton
+    ExecutorService keyExecutor() {
+        return SpiceServer.newKeyExecutor();
     }
 }

@@ -17,7 +17,6 @@ public final class SpiceStreamdModule extends AbstractModule {
         bind(Settings.class).toInstance(settings);
         install(new ServerModule());
         install(new DeviceModule());
-        install(new InputModule());
         install(new MetricsModule());
     }
 }

@@ -8,10 +8,10 @@ import org.slf4j.LoggerFactory;
 import org.spicestream.device.StreamDevice;
 import org.spicestream.protocol.Format;
 import org.spicestream.streamchannel.StreamChannel;
-import org.spicestream.transport.virtio.QmpInputSink;
+import org.spicestream.device.spi.GuestInputSink;
 
 /**
- * Keeps a {@link QmpInputSink}'s display sizes (the scale of absolute mouse positions) equal to the size of each
+ * Keeps a {@link GuestInputSink}'s display sizes (the scale of absolute mouse positions) equal to the size of each
  * device's current stream, so a client's position on display N lands on the same spot in the VM.
  *
  * <p>The stream device has no FORMAT callback, so its {@link StreamDevice#format()} is polled on the device's own
@@ -25,13 +25,13 @@ public final class DisplaySizeFollower implements AutoCloseable {
     public static final Duration POLL_INTERVAL = Duration.ofMillis(250);
 
     private final StreamDevice device;
-    private final QmpInputSink sink;
+    private final GuestInputSink sink;
     private final ScheduledFuture<?> task;
     // confined to the device executor
     private int lastId = -1;
     private Format lastFormat;
 
-    private DisplaySizeFollower(StreamDevice device, QmpInputSink sink) {
+    private DisplaySizeFollower(StreamDevice device, GuestInputSink sink) {
         this.device = device;
         this.sink = sink;
         long ms = POLL_INTERVAL.toMillis();
@@ -39,7 +39,7 @@ public final class DisplaySizeFollower implements AutoCloseable {
     }
 
     /** Starts following {@code device}'s stream size; {@link #close()} stops. */
-    public static DisplaySizeFollower follow(StreamDevice device, QmpInputSink sink) {
+    public static DisplaySizeFollower follow(StreamDevice device, GuestInputSink sink) {
         return new DisplaySizeFollower(device, sink);
     }
 

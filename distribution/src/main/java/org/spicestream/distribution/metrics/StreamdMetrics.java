@@ -21,7 +21,9 @@ import java.util.function.ToDoubleFunction;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 import org.spicestream.device.StreamDevice;
-import org.spicestream.transport.virtio.QmpInputSink;
+import io.micrometer.core.instrument.Meter;
+import org.spicestream.device.spi.GuestInputSink;
+import org.spicestream.distribution.vm.Vm;
 import org.spicestream.protocol.Format;
 import org.spicestream.protocol.VideoCodec;
 import org.spicestream.reds.SpiceServer;
@@ -33,10 +35,12 @@ import org.spicestream.streamchannel.StreamReport;
  * The meters of spice-streamd. Device counters are read directly (they are thread-safe); per-device stream state
  * and per-client values are confined to the device's executor, so each scrape first takes a snapshot there.
  *
- * <p>Per device ({@code device}, {@code uri} tags): {@code spicestream_device_frames_in_total},
+ * <p>Every meter of a VM carries its name as tag {@code vm}; a VM's meters go when it is removed. Per VM: {@code
+ * spicestream_sessions}, {@code spicestream_linking_connections}, input counters ({@code device} tag). Per device
+ * ({@code vm}, {@code device}, {@code uri} tags): {@code spicestream_device_frames_in_total},
  * {@code _frame_bytes_in_total}, {@code _bytes_in_total}, {@code _protocol_errors_total}, {@code _resets_total},
  * {@code _errors_total}, {@code _frames_dropped_total}, and gauges {@code _stream_width}, {@code _stream_height},
- * {@code _stream_codec} (SpiceVideoCodecType, 0 = none), {@code _clients}. Per client ({@code device},
+ * {@code _stream_codec} (SpiceVideoCodecType, 0 = none), {@code _clients}. Per client ({@code vm}, {@code device},
  * {@code client} tags), gauges {@code spicestream_client_frames_sent}, {@code _frames_dropped},
  * {@code _queued_bytes}, {@code _ping_rtt_seconds} and the last STREAM_REPORT: {@code _report_frames},
  * {@code _report_drops}, {@code _report_last_frame_delay_ms}, {@code _report_audio_delay_ms}.
@@ -51,12 +55,15 @@ public final class StreamdMetrics {
 
     private final PrometheusMeterRegistry registry;
     private final List<StreamDevice> devices = new CopyOnWriteArrayList<>();
+    private final Map<StreamDevice, Tags> deviceTags = new ConcurrentHashMap<>();
     private final Map<StreamDevice, DeviceSnapshot> snapshots = new ConcurrentHashMap<>();
     private final List<ClientGauge> clientGauges = new ArrayList<>();
+    private volatile java.util.function.IntSupplier vmCount = () -> 0;
+    private volatile java.util.function.IntSupplier unroutedCount = () -> 0;
 
     /** What a scrape reads of one device, taken on its executor. */
-    record DeviceSnapshot(Format format, VideoCodec codec, int clients, long framesDropped, List<ClientStats> stats) {
-        static final DeviceSnapshot EMPTY = new DeviceSnapshot(null, null, 0, 0, List.of());
+    public record DeviceSnapshot(Format format, VideoCodec codec, int clients, long framesDropped, List<ClientStats> stats) {
+        public static final DeviceSnapshot EMPTY = new DeviceSnapshot(null, null, 0, 0, List.of());
     }
 
     private record ClientGauge(MultiGauge gauge, ToDoubleFunction<ClientStats> value) {}
@@ -88,59 +95,92 @@ public final class StreamdMetrics {
         return s.lastReport() == null ? Double.NaN : f.applyAsDouble(s.lastReport());
     }
 
-    /** Server-wide meters. */
-    public void bindServer(SpiceServer server) {
-        Gauge.builder("spicestream.sessions", server, s -> s.sessions().size())
-                .description("connected SPICE sessions").register(registry);
-        Gauge.builder("spicestream.linking.connections", server, SpiceServer::linkingConnections)
-                .description("connections in the link stage").register(registry);
+    /** Process-wide meters: VMs served, connections at the front door not routed yet. */
+    public void bindProcess(java.util.function.IntSupplier vms, java.util.function.IntSupplier unrouted) {
+        // gauges hold their object weakly: keep the suppliers here
+        this.vmCount = vms;
+        this.unroutedCount = unrouted;
+        Gauge.builder("spicestream.vms", this, m -> m.vmCount.getAsInt()).description("VMs served").register(registry);
+        Gauge.builder("spicestream.front.door.pending", this, m -> m.unroutedCount.getAsInt())
+                .description("connections on the shared port not routed to a VM yet").register(registry);
     }
 
-    /** Input events to the VM of {@code device} over QMP (sent, dropped or refused). */
-    public void bindInput(String device, QmpInputSink sink) {
-        Tags tags = Tags.of("device", device);
-        FunctionCounter.builder("spicestream.input.events.sent", sink, QmpInputSink::sentEvents)
-                .description("keyboard and mouse events sent to the VM with QMP input-send-event").tags(tags)
-                .register(registry);
-        FunctionCounter.builder("spicestream.input.events.failed", sink, QmpInputSink::failedEvents)
-                .description("input events dropped (QMP down, refused, or no QEMU key number)").tags(tags)
-                .register(registry);
+    /** The meters of one VM: its server, its input, its devices; closing the result removes them. */
+    public AutoCloseable bindVm(Vm vm) {
+        List<Meter> meters = new ArrayList<>();
+        Tags vmTags = Tags.of("vm", vm.name());
+        SpiceServer server = vm.server();
+        meters.add(Gauge.builder("spicestream.sessions", server, s -> s.sessions().size())
+                .description("connected SPICE sessions").tags(vmTags).register(registry));
+        meters.add(Gauge.builder("spicestream.linking.connections", server, SpiceServer::linkingConnections)
+                .description("connections in the link stage").tags(vmTags).register(registry));
+        vm.input().guest().ifPresent(sink -> {
+            Tags tags = vmTags.and("device", vm.input().device().map(d -> d.substring(d.indexOf('/') + 1)).orElse(""));
+            meters.add(FunctionCounter.builder("spicestream.input.events.sent", sink, GuestInputSink::sentEvents)
+                    .description("keyboard and mouse events sent to the VM").tags(tags).register(registry));
+            meters.add(FunctionCounter.builder("spicestream.input.events.failed", sink, GuestInputSink::failedEvents)
+                    .description("input events dropped (VM not reachable, refused, or no key number)").tags(tags)
+                    .register(registry));
+        });
+        List<StreamDevice> bound = new ArrayList<>();
+        List<java.net.URI> uris = vm.deviceUris();
+        for (int i = 0; i < vm.devices().size(); i++) {
+            StreamDevice d = vm.devices().get(i);
+            bindDevice(meters, d, vmTags.and("device", vm.shortName(d), "uri", uris.get(i).toString()));
+            bound.add(d);
+        }
+        return () -> {
+            meters.forEach(registry::remove);
+            devices.removeAll(bound);
+            bound.forEach(d -> {
+                snapshots.remove(d);
+                deviceTags.remove(d);
+            });
+        };
     }
 
-    /** The meters of one device. */
-    public void bindDevice(StreamDevice device, URI uri) {
-        Tags tags = Tags.of("device", device.name(), "uri", uri.toString());
+    private void bindDevice(List<Meter> meters, StreamDevice device, Tags tags) {
         devices.add(device);
+        deviceTags.put(device, Tags.of(tags.stream().filter(t -> !t.getKey().equals("uri")).toList()));
         snapshots.put(device, DeviceSnapshot.EMPTY);
-        counter("spicestream.device.frames.in", "frames received from the guest", tags, device, StreamDevice::framesIn);
-        counter("spicestream.device.frame.bytes.in", "frame payload bytes received from the guest", tags, device,
-                StreamDevice::frameBytesIn);
-        counter("spicestream.device.bytes.in", "bytes received from the guest", tags, device, StreamDevice::bytesIn);
-        counter("spicestream.device.protocol.errors", "guest protocol violations", tags, device,
-                StreamDevice::protocolErrors);
-        counter("spicestream.device.resets", "device resets (guest opened or closed the port)", tags, device,
-                StreamDevice::resets);
-        counter("spicestream.device.errors", "times the device entered the error state", tags, device,
-                StreamDevice::errors);
-        FunctionCounter.builder("spicestream.device.frames.dropped", device, d -> snapshot(d).framesDropped())
-                .description("frames skipped for full client queues, all clients").tags(tags).register(registry);
-        gauge("spicestream.device.stream.width", "width of the current stream (0 = none)", tags, device,
-                d -> snapshot(d).format() == null ? 0 : snapshot(d).format().width());
-        gauge("spicestream.device.stream.height", "height of the current stream (0 = none)", tags, device,
-                d -> snapshot(d).format() == null ? 0 : snapshot(d).format().height());
-        gauge("spicestream.device.stream.codec", "codec of the current stream, SpiceVideoCodecType (1 = MJPEG,"
-                + " 0 = none)", tags, device, d -> snapshot(d).codec() == null ? 0 : snapshot(d).codec().wireValue());
-        gauge("spicestream.device.clients", "display clients of the device", tags, device,
-                d -> snapshot(d).clients());
+        meters.add(counter("spicestream.device.frames.in", "frames received from the guest", tags, device,
+                StreamDevice::framesIn));
+        meters.add(counter("spicestream.device.frame.bytes.in", "frame payload bytes received from the guest", tags,
+                device, StreamDevice::frameBytesIn));
+        meters.add(counter("spicestream.device.bytes.in", "bytes received from the guest", tags, device,
+                StreamDevice::bytesIn));
+        meters.add(counter("spicestream.device.protocol.errors", "guest protocol violations", tags, device,
+                StreamDevice::protocolErrors));
+        meters.add(counter("spicestream.device.resets", "device resets (guest opened or closed the port)", tags,
+                device, StreamDevice::resets));
+        meters.add(counter("spicestream.device.errors", "times the device entered the error state", tags, device,
+                StreamDevice::errors));
+        meters.add(FunctionCounter.builder("spicestream.device.frames.dropped", device,
+                        d -> snapshot(d).framesDropped())
+                .description("frames skipped for full client queues, all clients").tags(tags).register(registry));
+        meters.add(gauge("spicestream.device.stream.width", "width of the current stream (0 = none)", tags, device,
+                d -> snapshot(d).format() == null ? 0 : snapshot(d).format().width()));
+        meters.add(gauge("spicestream.device.stream.height", "height of the current stream (0 = none)", tags, device,
+                d -> snapshot(d).format() == null ? 0 : snapshot(d).format().height()));
+        meters.add(gauge("spicestream.device.stream.codec", "codec of the current stream, SpiceVideoCodecType"
+                + " (1 = MJPEG, 0 = none)", tags, device,
+                d -> snapshot(d).codec() == null ? 0 : snapshot(d).codec().wireValue()));
+        meters.add(gauge("spicestream.device.clients", "display clients of the device", tags, device,
+                d -> snapshot(d).clients()));
     }
 
-    private void counter(String name, String description, Tags tags, StreamDevice d,
+    /** The last snapshot of {@code device}'s stream (taken by a scrape or {@link #refresh()}). */
+    public DeviceSnapshot lastSnapshot(StreamDevice device) {
+        return snapshot(device);
+    }
+
+    private Meter counter(String name, String description, Tags tags, StreamDevice d,
             ToDoubleFunction<StreamDevice> f) {
-        FunctionCounter.builder(name, d, f).description(description).tags(tags).register(registry);
+        return FunctionCounter.builder(name, d, f).description(description).tags(tags).register(registry);
     }
 
-    private void gauge(String name, String description, Tags tags, StreamDevice d, ToDoubleFunction<StreamDevice> f) {
-        Gauge.builder(name, d, f).description(description).tags(tags).register(registry);
+    private Meter gauge(String name, String description, Tags tags, StreamDevice d, ToDoubleFunction<StreamDevice> f) {
+        return Gauge.builder(name, d, f).description(description).tags(tags).register(registry);
     }
 
     private DeviceSnapshot snapshot(StreamDevice d) {
@@ -161,7 +201,7 @@ public final class StreamdMetrics {
             DeviceSnapshot s = take(d);
             snapshots.put(d, s);
             for (ClientStats c : s.stats()) {
-                Tags tags = Tags.of("device", d.name(), "client", c.client());
+                Tags tags = deviceTags.getOrDefault(d, Tags.of("device", d.name())).and("client", c.client());
                 for (int i = 0; i < clientGauges.size(); i++) {
                     rows.get(i).add(MultiGauge.Row.of(tags, clientGauges.get(i).value().applyAsDouble(c)));
                 }

@@ -117,8 +117,8 @@ class GuestInputWiringTest {
             }
         });
         start("--listen", "127.0.0.1:0", "--disable-ticketing", "--device", virtioUri());
-        assertThat(app.input().device()).contains("stream0");
-        assertThat(app.input().qmp()).isPresent();
+        assertThat(app.input().device()).contains("default/stream0");
+        assertThat(app.input().guest()).isPresent();
 
         try (SocketChannel guest = guestSide.get(TIMEOUT.toMillis(), TimeUnit.MILLISECONDS);
                 SpiceTestClient main = SpiceTestClient.connectMain(app.spiceAddress(), "")) {
@@ -153,14 +153,14 @@ class GuestInputWiringTest {
                         .contains(expected);
             }
         }
-        assertThat(app.input().qmp().orElseThrow().failedEvents()).isZero();
+        assertThat(app.input().guest().orElseThrow().failedEvents()).isZero();
         String scrape = injector.getInstance(StreamdMetrics.class).scrape();
         // Key down, key up and at least one position; the position retry loop may send many more under load.
-        Matcher sent = Pattern.compile("(?m)^spicestream_input_events_sent_total\\{device=\"stream0\"\\} ([0-9.]+)$")
+        Matcher sent = Pattern.compile("(?m)^spicestream_input_events_sent_total\\{device=\"stream0\",vm=\"default\"\\} ([0-9.]+)$")
                 .matcher(scrape);
         assertThat(sent.find()).as("sent counter in %s", scrape).isTrue();
         assertThat(Double.parseDouble(sent.group(1))).isGreaterThanOrEqualTo(3);
-        assertThat(scrape).contains("spicestream_input_events_failed_total{device=\"stream0\"} 0.0");
+        assertThat(scrape).contains("spicestream_input_events_failed_total{device=\"stream0\",vm=\"default\"} 0.0");
     }
 
     @Test
@@ -169,7 +169,7 @@ class GuestInputWiringTest {
                 "virtio:" + dir.resolve("st0.sock"));
         assertThat(app.input().sink()).isSameAs(InputSink.logging());
         assertThat(app.input().device()).isEmpty();
-        assertThat(app.input().qmp()).isEmpty();
+        assertThat(app.input().guest()).isEmpty();
     }
 
     @Test
@@ -183,7 +183,7 @@ class GuestInputWiringTest {
                     entry(virtio, group, "stream2", "virtio:" + dir.resolve("c.sock") + "?qmp=" + dir.resolve("c.q")));
             GuestInput input = GuestInput.select(entries);
             assertThat(input.device()).contains("stream1");
-            assertThat(input.sink()).isInstanceOf(QmpInputSink.class).isSameAs(input.qmp().orElseThrow());
+            assertThat(input.sink()).isInstanceOf(QmpInputSink.class).isSameAs(input.guest().orElseThrow());
             entries.forEach(e -> e.transport().close());
             assertThat(GuestInput.select(List.of()).sink()).isSameAs(InputSink.logging());
         } finally {

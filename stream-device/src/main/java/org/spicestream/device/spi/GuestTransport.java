@@ -2,6 +2,7 @@ package org.spicestream.device.spi;
 
 import io.netty.buffer.ByteBuf;
 import io.netty.util.concurrent.EventExecutor;
+import java.util.Optional;
 
 /**
  * A byte pipe to one guest port: delivers guest events to a {@link GuestPortHandler} and writes host → guest
@@ -54,4 +55,12 @@ public interface GuestTransport extends AutoCloseable {
 
     /** A short description for logs, such as {@code tcp connect 127.0.0.1:5900}. */
     String describe();
+
+    /**
+     * An optional capability of this transport beyond the byte pipe, such as {@link GuestInputSink} (input into the
+     * VM); empty when it has none of that type. Asking never starts anything; the same instance every time.
+     */
+    default <T> Optional<T> capability(Class<T> type) {
+        return Optional.empty();
+    }
 }

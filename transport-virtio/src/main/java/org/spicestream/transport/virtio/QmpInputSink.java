@@ -11,7 +11,7 @@ import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.atomic.AtomicLong;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
-import org.spicestream.reds.InputSink;
+import org.spicestream.device.spi.GuestInputSink;
 
 /**
  * Injects SPICE clients' keyboard and mouse into a QEMU VM with QMP {@code input-send-event}: keys as QEMU key
@@ -23,7 +23,7 @@ import org.spicestream.reds.InputSink;
  * not connected or QEMU refuses one, it is dropped, counted ({@link #failedEvents()}) and logged (a warning at most
  * every {@link #FAILURE_LOG_INTERVAL}). Thread-safe: inputs channels call it from their event loops.
  */
-public final class QmpInputSink implements InputSink {
+public final class QmpInputSink implements GuestInputSink {
 
     /** QEMU's absolute axis range is 0…ABS_MAX ({@code INPUT_EVENT_ABS_MAX}). */
     public static final int ABS_MAX = 0x7fff;

@@ -26,6 +26,7 @@ import java.util.concurrent.atomic.AtomicBoolean;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 import org.spicestream.device.spi.GuestChannelHandler;
+import org.spicestream.device.spi.GuestInputSink;
 import org.spicestream.device.spi.GuestPortHandler;
 import org.spicestream.device.spi.GuestTransport;
 import org.spicestream.device.spi.TransportContext;
@@ -555,6 +556,15 @@ public final class VirtioGuestTransport implements GuestTransport {
             inputSink = new QmpInputSink(qmp, device);
         }
         return Optional.of(inputSink);
+    }
+
+    /** {@link GuestInputSink} (the {@link #inputSink()}, with {@code ?qmp=}); nothing else. */
+    @Override
+    public <T> Optional<T> capability(Class<T> type) {
+        if (type.isAssignableFrom(QmpInputSink.class)) {
+            return inputSink().map(type::cast);
+        }
+        return Optional.empty();
     }
 
     /** Whether the chardev is connected. */
