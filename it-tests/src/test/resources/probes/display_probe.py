@@ -26,6 +26,7 @@ parser.add_argument("--displays", type=int, default=1)
 # With S > 0: count the frames shown during S seconds from the first one (window_invalidates), then save the
 # picture and finish; --frames is ignored.
 parser.add_argument("--duration", type=float, default=0)
+parser.add_argument("--proxy", default=None, help="http://HOST:PORT: connect through an HTTP CONNECT proxy")
 args = parser.parse_args()
 
 state = {
@@ -169,6 +170,8 @@ if args.password is not None:
     session.set_property("password", args.password)
 if args.ca_file is not None:
     session.set_property("ca-file", args.ca_file)
+if args.proxy is not None:
+    session.set_property("proxy", args.proxy)
 GObject.Object.connect(session, "channel-new", on_channel_new)
 GLib.timeout_add(int(args.timeout * 1000), lambda: finish("timeout after %ss" % args.timeout) or False)
 if not session.connect():

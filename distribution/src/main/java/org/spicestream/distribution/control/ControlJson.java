@@ -29,6 +29,7 @@ public final class ControlJson {
                             .build())
                     .enable(StreamReadFeature.STRICT_DUPLICATE_DETECTION)
                     .build())
+            .enable(JSON.Feature.WRITE_NULL_PROPERTIES)
             .build();
 
     private ControlJson() {}

@@ -94,6 +94,26 @@ public final class SpiceGtkProbe {
         return runWith(command, timeoutSeconds);
     }
 
+    /**
+     * Connects to {@code uri} through the HTTP CONNECT proxy {@code proxy} ({@code http://HOST:PORT}, spice-gtk's
+     * session property {@code proxy}, remote-viewer's {@code --spice-proxy}), otherwise as {@link #run(String,
+     * String, Path, int, Path, double)}.
+     */
+    public static Result runViaProxy(String uri, String proxy, String password, int frames, Path png,
+            double timeoutSeconds) {
+        List<String> command = new ArrayList<>(List.of("--uri", uri, "--proxy", proxy,
+                "--frames", Integer.toString(frames), "--timeout", Double.toString(timeoutSeconds)));
+        if (password != null) {
+            command.add("--password");
+            command.add(password);
+        }
+        if (png != null) {
+            command.add("--png");
+            command.add(png.toString());
+        }
+        return runWith(command, timeoutSeconds);
+    }
+
     private static Result runWith(List<String> arguments, double timeoutSeconds) {
         List<String> command = new ArrayList<>(List.of(PYTHON, script().toString()));
         command.addAll(arguments);
