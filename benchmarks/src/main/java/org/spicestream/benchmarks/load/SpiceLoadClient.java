@@ -81,8 +81,17 @@ public final class SpiceLoadClient implements AutoCloseable {
      * @param slowFps frames per second a slow client reads
      * @param sized announce SIZED_STREAM (the server then sends STREAM_DATA_SIZED, as to spice-gtk)
      */
-    public record Options(InetSocketAddress server, int clients, int slowClients, double slowFps, boolean sized) {
+    public record Options(InetSocketAddress server, int clients, int slowClients, double slowFps, boolean sized,
+            List<String> connectHosts) {
+        /** Every client links directly (no HTTP CONNECT). */
+        public Options(InetSocketAddress server, int clients, int slowClients, double slowFps, boolean sized) {
+            this(server, clients, slowClients, slowFps, sized, null);
+        }
+
         public Options {
+            if (connectHosts != null && connectHosts.size() != clients) {
+                throw new IllegalArgumentException("one CONNECT host per client");
+            }
             if (clients < 1 || slowClients < 0 || slowClients > clients) {
                 throw new IllegalArgumentException("bad client counts " + clients + " / " + slowClients);
             }
@@ -107,7 +116,8 @@ public final class SpiceLoadClient implements AutoCloseable {
         try {
             for (int i = 0; i < o.clients(); i++) {
                 boolean slow = i < o.slowClients();
-                c.connectOne(o, (slow ? "slow-" : "client-") + i, slow ? (long) (TimeUnit.SECONDS.toNanos(1) / o.slowFps()) : 0);
+                c.connectOne(o, (slow ? "slow-" : "client-") + i, slow ? (long) (TimeUnit.SECONDS.toNanos(1) / o.slowFps()) : 0,
+                        o.connectHosts() == null ? null : o.connectHosts().get(i));
             }
         } catch (IOException | RuntimeException e) {
             c.close();
@@ -116,8 +126,8 @@ public final class SpiceLoadClient implements AutoCloseable {
         return c;
     }
 
-    private void connectOne(Options o, String name, long pauseNanos) throws IOException {
-        SocketChannel main = open(o.server());
+    private void connectOne(Options o, String name, long pauseNanos, String connectHost) throws IOException {
+        SocketChannel main = open(o.server(), connectHost);
         link(main, 0, CHANNEL_MAIN, new int[0]);
         SpiceConnection mainConn = new SpiceConnection(main, MAIN_READ_BUFFER, new FrameStats(name + "-main"), 0);
         long deadline = System.nanoTime() + LINK_TIMEOUT.toNanos();
@@ -127,7 +137,7 @@ public final class SpiceLoadClient implements AutoCloseable {
             }
             mainConn.readAndProcess();
         }
-        SocketChannel display = open(o.server());
+        SocketChannel display = open(o.server(), connectHost);
         int[] caps = o.sized()
                 ? new int[] {DISPLAY_CAP_SIZED_STREAM, DISPLAY_CAP_MULTI_CODEC, DISPLAY_CAP_CODEC_MJPEG}
                 : new int[] {DISPLAY_CAP_MULTI_CODEC, DISPLAY_CAP_CODEC_MJPEG};
@@ -141,10 +151,27 @@ public final class SpiceLoadClient implements AutoCloseable {
         LOG.debug("{}: linked (session {})", name, Integer.toHexString(mainConn.sessionId));
     }
 
-    private SocketChannel open(InetSocketAddress server) throws IOException {
+    /** Connects; with {@code connectHost}, through {@code CONNECT host:5900} first (a shared port's routing). */
+    private SocketChannel open(InetSocketAddress server, String connectHost) throws IOException {
         SocketChannel ch = SocketChannel.open(server);
         sockets.add(ch);
         ch.setOption(StandardSocketOptions.TCP_NODELAY, true);
+        if (connectHost != null) {
+            writeFully(ch, ByteBuffer.wrap(("CONNECT " + connectHost + ":5900 HTTP/1.0\r\n\r\n")
+                    .getBytes(java.nio.charset.StandardCharsets.US_ASCII)));
+            StringBuilder head = new StringBuilder();
+            ByteBuffer one = ByteBuffer.allocate(1);
+            while (!head.toString().endsWith("\r\n\r\n")) {
+                one.clear();
+                if (ch.read(one) < 0 || head.length() > MAX_LINK_REPLY) {
+                    throw new IOException("CONNECT " + connectHost + ": no answer");
+                }
+                head.append((char) one.get(0));
+            }
+            if (!head.toString().matches("(?s)HTTP/1\\.[01] 200 .*")) {
+                throw new IOException("CONNECT " + connectHost + ": " + head.toString().lines().findFirst().orElse(""));
+            }
+        }
         return ch;
     }
 
