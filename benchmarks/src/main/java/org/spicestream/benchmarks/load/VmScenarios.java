@@ -138,7 +138,7 @@ public final class VmScenarios {
                 double seconds = (System.nanoTime() - t0) / 1e9;
                 double cpu = (ProcessProbe.cpuNanos(pid) - cpu0) / 1e9 / seconds;
                 List<FrameStats.Snapshot> snaps = clients.stats().stream().map(FrameStats::snapshot).toList();
-                LatencyHistogram all = new LatencyHistogram();
+                org.HdrHistogram.Histogram all = FrameStats.newHistogram();
                 double minFps = Double.MAX_VALUE;
                 double maxFps = 0;
                 long frames = 0;
@@ -160,8 +160,8 @@ public final class VmScenarios {
                         + " max |%n|---|---|---|---|---|---|---|---|%n"
                         + "| %d | %.0f | %.1f / %.1f | %d | %.2f / %.2f / %.2f | %.0f | %.0f / %.0f / %.0f | %d / %d / %d |%n",
                         n, frameSize, fps, jvmArgs.isEmpty() ? "default JVM options" : String.join(" ", jvmArgs),
-                        n, frames / seconds, minFps, maxFps, missing, all.percentile(50) / 1e6,
-                        all.percentile(99) / 1e6, all.max() / 1e6, cpu * 100, rssStart / 1e6, rssVms / 1e6,
+                        n, frames / seconds, minFps, maxFps, missing, all.getValueAtPercentile(50) / 1e6,
+                        all.getValueAtPercentile(99) / 1e6, all.getMaxValue() / 1e6, cpu * 100, rssStart / 1e6, rssVms / 1e6,
                         rssMax / 1e6, threadsStart, threadsVms, threadsMax);
                 return md;
             }
