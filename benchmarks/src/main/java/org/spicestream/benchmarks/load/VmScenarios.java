@@ -43,6 +43,8 @@ public final class VmScenarios {
     static final Pattern THREADS = Pattern.compile("Threads:\\s+(\\d+)");
     static final Duration STARTUP_TIMEOUT = Duration.ofSeconds(60);
     static final long SAMPLE_MS = 250;
+    /** Longest wait after the churn for fds and threads to return to the baseline. */
+    static final Duration SETTLE_MAX = Duration.ofSeconds(10);
 
     private final Path out;
     private final Path jar;
@@ -191,9 +193,10 @@ public final class VmScenarios {
                     new InetSocketAddress("127.0.0.1", port), streamingVms, 0, 0, false, hosts))) {
                 Thread.sleep(TimeUnit.SECONDS.toMillis(warmupS));
                 System.gc();
+                // jcmd first: its attach listener (a thread and a socket) must be in the baseline
+                long heap0 = ProcessProbe.heapAfterGcBytes(pid);
                 long fds0 = fds(pid);
                 long threads0 = threads(pid);
-                long heap0 = ProcessProbe.heapAfterGcBytes(pid);
                 clients.stats().forEach(FrameStats::reset);
                 long t0 = System.nanoTime();
                 for (int i = 0; i < churnVms; i++) {
@@ -203,9 +206,15 @@ public final class VmScenarios {
                     delete(dir, "c-" + i);
                 }
                 double seconds = (System.nanoTime() - t0) / 1e9;
-                Thread.sleep(2000); // let closed sockets and event-loop tasks settle before counting
+                // closed sockets and Netty's global executor (it ends its thread after a quiet second) settle
+                long settle0 = System.nanoTime();
                 long fds1 = fds(pid);
                 long threads1 = threads(pid);
+                while ((fds1 > fds0 || threads1 > threads0) && System.nanoTime() - settle0 < SETTLE_MAX.toNanos()) {
+                    Thread.sleep(SAMPLE_MS);
+                    fds1 = fds(pid);
+                    threads1 = threads(pid);
+                }
                 long heap1 = ProcessProbe.heapAfterGcBytes(pid);
                 long frames = 0;
                 long missing = 0;
