@@ -12,7 +12,6 @@ import java.nio.file.Path;
 import java.time.Clock;
 import java.time.Duration;
 import java.time.Instant;
-import java.time.format.DateTimeParseException;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Locale;
@@ -25,6 +24,7 @@ import java.util.regex.Pattern;
 import org.spicestream.protocol.StreamLimits;
 import org.spicestream.distribution.config.VmConfig;
 import org.spicestream.distribution.control.ControlAddress;
+import org.spicestream.distribution.control.VmDefinition;
 import org.spicestream.distribution.vm.RouteTickets;
 import org.spicestream.distribution.config.VmLimits;
 import org.spicestream.reds.AuthConfig;
@@ -543,39 +543,13 @@ public final class SpiceStreamdCommand {
         return n << shift;
     }
 
-    private static final Pattern SHORT_DURATION = Pattern.compile("(\\d+)\\s*(ms|s|m|h|d)");
-
     /** An ISO instant, an ISO duration (PT30M) or a short duration (30m) from now. */
     static Instant parseExpiry(CommandLine cl, String text, Clock clock) {
-        String s = text.trim();
         try {
-            return Instant.parse(s);
-        } catch (DateTimeParseException ignored) {
-            // not an instant: try a duration
+            return VmDefinition.expiry(text, clock, "--password-expiry");
+        } catch (IllegalArgumentException e) {
+            throw new ParameterException(cl, e.getMessage());
         }
-        Duration d;
-        Matcher m = SHORT_DURATION.matcher(s.toLowerCase(Locale.ROOT));
-        if (m.matches()) {
-            long n = Long.parseLong(m.group(1));
-            d = switch (m.group(2)) {
-                case "ms" -> Duration.ofMillis(n);
-                case "s" -> Duration.ofSeconds(n);
-                case "m" -> Duration.ofMinutes(n);
-                case "h" -> Duration.ofHours(n);
-                default -> Duration.ofDays(n);
-            };
-        } else {
-            try {
-                d = Duration.parse(s.toUpperCase(Locale.ROOT));
-            } catch (DateTimeParseException e) {
-                throw new ParameterException(cl, "--password-expiry: '" + text + "' is neither an ISO instant"
-                        + " (2026-12-01T18:00:00Z) nor a duration (30m, 2h, 1d, PT45M)");
-            }
-        }
-        if (d.isNegative() || d.isZero()) {
-            throw new ParameterException(cl, "--password-expiry must lie in the future");
-        }
-        return clock.instant().plus(d);
     }
 
     /** The first line of {@code file}, without its line end, at most the SPICE ticket limit. */

@@ -153,6 +153,16 @@ public final class VmDefinition {
     }
 
     static Instant expiry(String text, Clock clock) {
+        return expiry(text, clock, "passwordExpiry");
+    }
+
+    /**
+     * An ISO instant, an ISO duration (PT30M) or a short duration (30m, 2h, 1d, 90s) from now.
+     *
+     * @param what the option or key named in the message
+     * @throws IllegalArgumentException for anything else, or a time not in the future
+     */
+    public static Instant expiry(String text, Clock clock, String what) {
         String s = text.trim();
         try {
             return Instant.parse(s);
@@ -174,12 +184,12 @@ public final class VmDefinition {
             try {
                 d = Duration.parse(s.toUpperCase(Locale.ROOT));
             } catch (DateTimeParseException e) {
-                throw new IllegalArgumentException("passwordExpiry: '" + text + "' is neither an ISO instant nor a"
-                        + " duration (30m, 2h, PT45M)");
+                throw new IllegalArgumentException(what + ": '" + text + "' is neither an ISO instant"
+                        + " (2026-12-01T18:00:00Z) nor a duration (30m, 2h, 1d, PT45M)");
             }
         }
         if (d.isNegative() || d.isZero()) {
-            throw new IllegalArgumentException("passwordExpiry must lie in the future");
+            throw new IllegalArgumentException(what + " must lie in the future");
         }
         return clock.instant().plus(d);
     }

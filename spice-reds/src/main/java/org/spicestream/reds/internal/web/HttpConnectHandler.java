@@ -2,9 +2,7 @@ package org.spicestream.reds.internal.web;
 
 import io.netty.buffer.ByteBuf;
 import io.netty.buffer.Unpooled;
-import io.netty.channel.ChannelFutureListener;
 import io.netty.channel.ChannelHandlerContext;
-import io.netty.channel.socket.DuplexChannel;
 import io.netty.handler.codec.ByteToMessageDecoder;
 import io.netty.util.concurrent.ScheduledFuture;
 import java.nio.charset.StandardCharsets;
@@ -143,16 +141,7 @@ final class HttpConnectHandler extends ByteToMessageDecoder {
         String response = version + " " + status + " " + reason + "\r\nContent-Type: text/plain; charset=utf-8\r\n"
                 + "Content-Length: " + body.length() + "\r\nConnection: close\r\n\r\n" + body;
         ctx.writeAndFlush(Unpooled.copiedBuffer(response, StandardCharsets.US_ASCII))
-                .addListener((ChannelFutureListener) f -> {
-                    if (f.isSuccess() && f.channel() instanceof DuplexChannel duplex) {
-                        duplex.shutdownOutput();
-                        f.channel().eventLoop().schedule(() -> {
-                            f.channel().close();
-                        }, HttpRequestHandler.ERROR_LINGER_MS, TimeUnit.MILLISECONDS);
-                    } else {
-                        f.channel().close();
-                    }
-                });
+                .addListener(HttpRequestHandler.LINGER_THEN_CLOSE);
     }
 
     @Override

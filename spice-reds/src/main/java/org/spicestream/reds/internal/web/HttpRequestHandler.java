@@ -339,17 +339,23 @@ final class HttpRequestHandler extends ChannelInboundHandlerAdapter {
                 .set(HttpHeaderNames.CONTENT_TYPE, "text/plain; charset=utf-8")
                 .set(HttpHeaderNames.CONTENT_LENGTH, body.readableBytes())
                 .set(HttpHeaderNames.CONNECTION, HttpHeaderValues.CLOSE);
-        ctx.writeAndFlush(resp).addListener((ChannelFutureListener) f -> {
-            if (f.isSuccess() && f.channel() instanceof DuplexChannel duplex) {
-                duplex.shutdownOutput();
-                f.channel().eventLoop().schedule(() -> {
-                    f.channel().close();
-                }, ERROR_LINGER_MS, TimeUnit.MILLISECONDS);
-            } else {
-                f.channel().close();
-            }
-        });
+        ctx.writeAndFlush(resp).addListener(LINGER_THEN_CLOSE);
     }
+
+    /**
+     * After an error answer: shut the output down and close after {@link #ERROR_LINGER_MS} (or the client's own
+     * close), reading and discarding meanwhile, so unread request bytes do not make the kernel reset the answer away.
+     */
+    static final ChannelFutureListener LINGER_THEN_CLOSE = f -> {
+        if (f.isSuccess() && f.channel() instanceof DuplexChannel duplex) {
+            duplex.shutdownOutput();
+            f.channel().eventLoop().schedule(() -> {
+                f.channel().close();
+            }, ERROR_LINGER_MS, TimeUnit.MILLISECONDS);
+        } else {
+            f.channel().close();
+        }
+    };
 
     @Override
     public void exceptionCaught(ChannelHandlerContext ctx, Throwable cause) {
