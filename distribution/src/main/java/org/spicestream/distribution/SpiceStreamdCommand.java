@@ -66,6 +66,9 @@ import picocli.CommandLine.ParseResult;
             "to start, except for the demo default, which then disables ticketing and",
             "listens on loopback only. --password is refused: the process list would",
             "show it to every user.",
+            "",
+            "Sub-commands: spice-streamd ctl --help (the control API's client: list, get,",
+            "add, remove, password) and spice-streamd ticket --help (a signed route ticket).",
         })
 public final class SpiceStreamdCommand {
 

@@ -47,6 +47,7 @@ public final class Vm implements AutoCloseable {
     private final Map<StreamDevice, String> shortNames = new LinkedHashMap<>();
     private final List<DisplaySizeFollower> followers = new ArrayList<>();
     private AutoCloseable meters;
+    private final Object metersLock = new Object();
     private volatile boolean closed;
 
     private Vm(VmConfig config, VmEnvironment env, List<GuestTransports.Entry> transports, GuestInput input,
@@ -144,7 +145,7 @@ public final class Vm implements AutoCloseable {
             input.guest().ifPresent(sink -> followers.add(DisplaySizeFollower.follow(device, sink)));
             LOG.info("{}: device {}", e.name(), e.uri());
         }
-        meters = env.metrics().bindVm(this);
+        attachMetrics();
         LOG.info("VM {} started: {} device(s), {}, policy {}{}", config.name(), devices.size(), config.auth(),
                 config.sessionPolicy(), server.localAddress() == null && server.tlsLocalAddress() == null ? ""
                         : ", own listener " + describe(server.localAddress()) + " " + describe(server.tlsLocalAddress()));
@@ -228,6 +229,26 @@ public final class Vm implements AutoCloseable {
         return out;
     }
 
+    /**
+     * Registers this VM's meters (once). A replacement VM has the same tags as the VM it replaces, so the registry
+     * detaches the old VM's meters before the new one attaches its own.
+     */
+    void attachMetrics() {
+        synchronized (metersLock) {
+            if (meters == null && !closed) {
+                meters = env.metrics().bindVm(this);
+            }
+        }
+    }
+
+    /** Removes this VM's meters (they can be attached again). */
+    void detachMetrics() {
+        synchronized (metersLock) {
+            closeQuietly("metrics", meters);
+            meters = null;
+        }
+    }
+
     public boolean isClosed() {
         return closed;
     }
@@ -249,7 +270,7 @@ public final class Vm implements AutoCloseable {
         }
         List<String> started = devices.stream().map(StreamDevice::name).toList();
         GuestTransports.closeAll(transports.stream().filter(e -> !started.contains(e.name())).toList());
-        closeQuietly("metrics", meters);
+        detachMetrics();
         LOG.info("VM {} stopped", config.name());
     }
 

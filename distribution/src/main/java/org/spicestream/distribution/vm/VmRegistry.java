@@ -91,7 +91,18 @@ public final class VmRegistry implements FrontDoor.Router, AutoCloseable {
                 throw e;
             }
         } else {
-            Vm started = Vm.start(config, env, extra);
+            if (old != null) {
+                old.detachMetrics(); // the new VM's meters have the same tags
+            }
+            Vm started;
+            try {
+                started = Vm.start(config, env, extra);
+            } catch (RuntimeException e) {
+                if (old != null) {
+                    old.attachMetrics();
+                }
+                throw e;
+            }
             vms.put(config.name(), started);
             if (old != null) {
                 old.close();

@@ -221,6 +221,11 @@ class HostApiTest {
         }
         assertThat(list()).isEqualTo(before);
         assertThat(app.vms().get("keep").orElseThrow().isClosed()).isFalse();
+        // the kept VM still has its meters, and so has a VM that replaced it
+        assertThat(injector.getInstance(StreamdMetrics.class).scrape()).contains("spicestream_sessions{vm=\"keep\"}");
+        assertThat(ctl("add", "keep", "--device", guestSocket("keep2"), "--disable-ticketing").exit()).isZero();
+        assertThat(injector.getInstance(StreamdMetrics.class).scrape()).contains("spicestream_sessions{vm=\"keep\"}")
+                .contains("keep2.sock");
 
         // no token, wrong method, unknown VM
         CtlCommand noToken = new CtlCommand();
@@ -228,6 +233,9 @@ class HostApiTest {
         assertThat(raw("PATCH", "/v1/vms/keep", null, token).status()).isEqualTo(405);
         assertThat(raw("GET", "/v1/vms/none", null, token).status()).isEqualTo(404);
         assertThat(raw("DELETE", "/v1/vms/none", null, token).status()).isEqualTo(404);
+        Ctl gone = ctl("remove", "none");
+        assertThat(gone.exit()).isEqualTo(1);
+        assertThat(gone.err()).contains("404").contains("no VM none");
         assertThat(noToken).isNotNull();
     }
 
