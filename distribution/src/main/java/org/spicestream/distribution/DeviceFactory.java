@@ -48,7 +48,7 @@ public final class DeviceFactory {
     /** The stream-device tunables of a VM with these limits. */
     public StreamDeviceConfig deviceConfig(VmLimits limits) {
         return base.withLimits(base.limits().withMaxDataSize(limits.maxFrameBytes()))
-                .withChannel(new StreamChannelConfig(limits.keyFrameWait()));
+                .withChannel(new StreamChannelConfig(limits.keyFrameWait(), limits.maxVideoAge()));
     }
 
     /** A device (not started) over {@code transport} whose channels register with {@code server}. */

@@ -30,9 +30,11 @@ import org.spicestream.distribution.config.VmLimits;
 import org.spicestream.reds.AuthConfig;
 import org.spicestream.reds.ConnectionConfig;
 import org.spicestream.reds.ListenConfig;
+import org.spicestream.reds.MmTimeConfig;
 import org.spicestream.reds.SessionConfig;
 import org.spicestream.reds.SpiceChannelType;
 import org.spicestream.reds.SessionPolicy;
+import org.spicestream.streamchannel.StreamChannelConfig;
 import picocli.CommandLine;
 import picocli.CommandLine.Command;
 import picocli.CommandLine.Model.OptionSpec;
@@ -142,6 +144,20 @@ public final class SpiceStreamdCommand {
             description = "how long a client may wait for a key frame before the guest stream is restarted;"
                     + " 0 = never restart (default: ${DEFAULT-VALUE})")
     long keyFrameWaitMs;
+
+    // 10 = MmTimeConfig.DEFAULT_LATENCY (checked by a test; annotations need a constant)
+    @Option(names = "--latency", paramLabel = "MS", defaultValue = "10",
+            description = "how far a viewer's multimedia clock starts behind the frames (and the least it gets):"
+                    + " spice-gtk shows a frame that long after it arrived; raised per session when frames arrive"
+                    + " late, up to 400 (default: ${DEFAULT-VALUE})")
+    long latencyMs;
+
+    // 200 = StreamChannelConfig.DEFAULT_MAX_VIDEO_AGE (checked by a test)
+    @Option(names = "--max-video-age", paramLabel = "MS", defaultValue = "200",
+            description = "oldest video a viewer is sent: a viewer slower than the stream skips to the next key"
+                    + " frame instead of falling behind, and a viewer alone paces the guest;"
+                    + " 0 = only the send queue bounds (default: ${DEFAULT-VALUE})")
+    long maxVideoAgeMs;
 
     // 32M = StreamLimits.DATA_MAX_BYTES (checked by a test)
     @Option(names = "--max-frame-bytes", paramLabel = "BYTES", defaultValue = "32M",
@@ -411,6 +427,14 @@ public final class SpiceStreamdCommand {
         if (keyFrameWaitMs < 0) {
             throw new ParameterException(cl, "--key-frame-wait must be >= 0 ms");
         }
+        if (latencyMs < 0 || latencyMs > MmTimeConfig.DEFAULT_MAX_LATENCY.toMillis()) {
+            throw new ParameterException(cl, "--latency must be between 0 and "
+                    + MmTimeConfig.DEFAULT_MAX_LATENCY.toMillis() + " ms");
+        }
+        if (maxVideoAgeMs < 0 || maxVideoAgeMs > StreamChannelConfig.MAX_VIDEO_AGE_LIMIT.toMillis()) {
+            throw new ParameterException(cl, "--max-video-age must be between 0 and "
+                    + StreamChannelConfig.MAX_VIDEO_AGE_LIMIT.toMillis() + " ms");
+        }
         Settings.LogLevel level;
         try {
             level = Settings.LogLevel.valueOf(logLevel.trim().toUpperCase(Locale.ROOT));
@@ -427,7 +451,8 @@ public final class SpiceStreamdCommand {
         try {
             vm = VmConfig.of(VmConfig.DEFAULT_VM, uris).withAuth(auth).withSessionPolicy(policy)
                     .withLimits(new VmLimits(queueBytes, sendQueueMessages, maxClients, maxSessions,
-                            Duration.ofMillis(keyFrameWaitMs), (int) frameBytes));
+                            Duration.ofMillis(keyFrameWaitMs), (int) frameBytes, Duration.ofMillis(latencyMs),
+                            Duration.ofMillis(maxVideoAgeMs)));
         } catch (IllegalArgumentException e) {
             throw new ParameterException(cl, e.getMessage());
         }

@@ -22,6 +22,7 @@ import org.spicestream.reds.ConnectionConfig;
 import org.spicestream.reds.SessionConfig;
 import org.spicestream.reds.WebConfig;
 import org.spicestream.reds.SessionPolicy;
+import org.spicestream.reds.MmTimeConfig;
 import org.spicestream.streamchannel.StreamChannelConfig;
 
 class SpiceStreamdCommandTest {
@@ -80,6 +81,8 @@ class SpiceStreamdCommandTest {
         assertThat(s.defaultVm().limits().maxClientsPerChannel()).isEqualTo(SessionConfig.DEFAULT_MAX_CLIENTS_PER_CHANNEL);
         assertThat(s.defaultVm().limits().maxSessions()).isEqualTo(SessionConfig.DEFAULT_MAX_SESSIONS);
         assertThat(s.defaultVm().limits().keyFrameWait()).isEqualTo(StreamChannelConfig.DEFAULT_KEY_FRAME_WAIT_LIMIT);
+        assertThat(s.defaultVm().limits().latency()).isEqualTo(MmTimeConfig.DEFAULT_LATENCY);
+        assertThat(s.defaultVm().limits().maxVideoAge()).isEqualTo(StreamChannelConfig.DEFAULT_MAX_VIDEO_AGE);
         assertThat(s.defaultVm().limits().maxFrameBytes()).isEqualTo(StreamLimits.DATA_MAX_BYTES);
     }
 
@@ -166,6 +169,16 @@ class SpiceStreamdCommandTest {
         assertThat(s.demo()).isFalse();
         assertThat(ok("--password-file", pw, "--device", "unix:/run/a.sock", "--demo").demo()).isTrue();
         assertThat(refused("--password-file", pw, "--device", "/run/a.sock")).contains("no scheme");
+    }
+
+    @Test
+    void latencyAndMaxVideoAgeAreMillisecondsWithinTheirRanges() {
+        Settings s = ok("--latency", "25", "--max-video-age", "0");
+        assertThat(s.defaultVm().limits().latency()).isEqualTo(java.time.Duration.ofMillis(25));
+        assertThat(s.defaultVm().limits().maxVideoAge()).isZero();
+        assertThat(refused("--latency", "401")).contains("--latency");
+        assertThat(refused("--latency", "-1")).contains("--latency");
+        assertThat(refused("--max-video-age", "60001")).contains("--max-video-age");
     }
 
     @Test

@@ -11,6 +11,9 @@ public interface ClientSession {
     /** Remote address of the main channel connection. */
     SocketAddress remoteAddress();
 
+    /** The session's multimedia clock: its latency, fed by the stream channels' video reports (R9). */
+    SessionClock clock();
+
     /** False once the main channel is gone. */
     boolean isActive();
 }

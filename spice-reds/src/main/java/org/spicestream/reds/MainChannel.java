@@ -64,8 +64,10 @@ final class MainChannel extends RedChannel {
     @Override
     protected void onConnect(RedChannelClient c) {
         states.put(c, new State());
-        c.send(init(c.alloc(), c.session().id(), supportedMouseModes(), mouseMode,
-                server.mmTime().now() - MmTime.MM_TIME_DELTA_MS));
+        // R9: the client's clock starts the session's latency behind the frames' stamps, not the reference's 400 ms.
+        SessionClock clock = c.session().clock();
+        clock.attachMain(c);
+        c.send(init(c.alloc(), c.session().id(), supportedMouseModes(), mouseMode, clock.clientTime()));
     }
 
     @Override

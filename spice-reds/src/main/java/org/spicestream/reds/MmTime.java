@@ -6,7 +6,10 @@ import java.util.function.LongSupplier;
 /** The server's multimedia time: a monotonic clock in milliseconds with u32 wrap-around (B55). */
 public final class MmTime {
 
-    /** MAIN_INIT carries mm-time minus this many milliseconds ([ref] MM_TIME_DELTA, spice-wire §8.6). */
+    /**
+     * The reference's fixed client clock margin ([ref] MM_TIME_DELTA, spice-wire §8.6); here only the ceiling of each
+     * session's adaptive latency ({@link SessionClock}, R9).
+     */
     public static final int MM_TIME_DELTA_MS = 400;
 
     private final LongSupplier nanoClock;
@@ -23,5 +26,10 @@ public final class MmTime {
     /** Current mm-time in ms; compare values with modular (u32) arithmetic. */
     public int now() {
         return (int) TimeUnit.NANOSECONDS.toMillis(nanoClock.getAsLong());
+    }
+
+    /** The clock mm-time is read from, in nanoseconds. */
+    long nanos() {
+        return nanoClock.getAsLong();
     }
 }

@@ -73,6 +73,14 @@ public abstract class RedChannel {
     }
 
     /**
+     * The window W this channel's SET_ACK asks for, given the configured one: the client acknowledges every W
+     * messages. The bound on unacknowledged messages stays 2 × the configured window whatever this returns.
+     */
+    protected int ackWindow(int configured) {
+        return configured;
+    }
+
+    /**
      * Largest body the channel accepts for client message {@code msgType} (≥ 101); -1 for an unknown
      * message, which disconnects the client. Checked from the header before the body is buffered.
      */

@@ -23,6 +23,7 @@ import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 import org.spicestream.reds.internal.Caps;
 import org.spicestream.reds.internal.CommonMessages;
+import org.spicestream.reds.internal.DeliveryTracker;
 import org.spicestream.reds.internal.Wire;
 
 /**
@@ -48,7 +49,8 @@ public final class RedChannelClient {
 
     private static final AtomicInteger CLIENT_NUMBERS = new AtomicInteger();
 
-    private record Queued(OutgoingMessage message, long size) {}
+    /** A queued message; {@code timed}: a frame whose delivery is tracked ({@link #trySendFrame}). */
+    private record Queued(OutgoingMessage message, long size, boolean timed) {}
 
     private final SpiceServer server;
     private final RedChannel channel;
@@ -64,6 +66,8 @@ public final class RedChannelClient {
     private final int maxMessages;
     private final boolean ackWindow;
     private final int window;
+    private final int maxUnacked;
+    private final DeliveryTracker delivery = new DeliveryTracker();
 
     private final AtomicLong queuedBytes = new AtomicLong();
     private final AtomicInteger queuedMessages = new AtomicInteger();
@@ -73,6 +77,8 @@ public final class RedChannelClient {
     private volatile boolean drainArmed;
     private volatile Runnable drainListener;
     private volatile Executor drainExecutor;
+    private volatile Runnable deliveryListener;
+    private volatile Executor deliveryExecutor;
 
     // event-loop confined
     private final ArrayDeque<Queued> queue = new ArrayDeque<>();
@@ -84,6 +90,7 @@ public final class RedChannelClient {
     private int pingId;
     private boolean pingOutstanding;
     private long lastProgressNanos = System.nanoTime();
+    private long pingSentNanos;
     private ScheduledFuture<?> pingTimer;
     private ScheduledFuture<?> stuckTimer;
 
@@ -102,7 +109,8 @@ public final class RedChannelClient {
         this.maxBytes = cfg.sendQueueMaxBytes();
         this.maxMessages = cfg.sendQueueMaxMessages();
         this.ackWindow = channel.usesAckWindow();
-        this.window = cfg.ackWindow();
+        this.window = channel.ackWindow(cfg.ackWindow());
+        this.maxUnacked = 2 * cfg.ackWindow();
         this.logContext = server.config().name() + " " + channel.name() + " client=" + CLIENT_NUMBERS.incrementAndGet() + " session="
                 + Integer.toHexString(session.id());
     }
@@ -114,7 +122,19 @@ public final class RedChannelClient {
      * {@code m}, counts a drop and returns false. Thread-safe; order per producer thread is kept.
      */
     public boolean trySend(OutgoingMessage m) {
-        return offer(m, false);
+        return offer(m, false, DeliveryTracker.NONE);
+    }
+
+    /**
+     * As {@link #trySend}, for a video frame that arrived at {@code stampNanos} ({@link System#nanoTime()}): the
+     * connection tracks when the client acknowledges it ({@link #undeliveredFrames}, {@link #lastDeliveryAgeNanos},
+     * R10). Thread-safe.
+     */
+    public boolean trySendFrame(OutgoingMessage m, long stampNanos) {
+        if (stampNanos == DeliveryTracker.NONE) {
+            throw new IllegalArgumentException("no stamp");
+        }
+        return offer(m, false, stampNanos);
     }
 
     /**
@@ -124,18 +144,19 @@ public final class RedChannelClient {
      * logged, counted event). Thread-safe.
      */
     public void send(OutgoingMessage m) {
-        if (!offer(m, true) && !closed) {
+        if (!offer(m, true, DeliveryTracker.NONE) && !closed) {
             LOG.warn("{}: send queue overflow ({} messages, {} bytes queued): disconnecting", logContext,
                     queuedMessages.get(), queuedBytes.get());
             disconnect("send queue overflow");
         }
     }
 
-    private boolean offer(OutgoingMessage m, boolean control) {
+    private boolean offer(OutgoingMessage m, boolean control, long stamp) {
         if (closed) {
             m.release();
             return false;
         }
+        boolean timed = stamp != DeliveryTracker.NONE;
         long size = (long) m.bodySize() + headerSize;
         if (!reserve(size, control)) {
             m.release();
@@ -146,13 +167,19 @@ public final class RedChannelClient {
         if (queuedBytes.get() > maxBytes / 2 || queuedMessages.get() > maxMessages / 2) {
             drainArmed = true;
         }
+        if (timed) {
+            delivery.accepted();
+        }
         if (loop.inEventLoop()) {
-            enqueue(m, size);
+            enqueue(m, size, stamp);
         } else {
             try {
-                loop.execute(() -> enqueue(m, size));
+                loop.execute(() -> enqueue(m, size, stamp));
             } catch (RejectedExecutionException e) {
                 unreserve(size);
+                if (timed) {
+                    delivery.abandoned();
+                }
                 m.release();
                 return false;
             }
@@ -207,6 +234,42 @@ public final class RedChannelClient {
         return dropped.sum();
     }
 
+    /**
+     * Frames ({@link #trySendFrame}) accepted and not yet acknowledged by the client: queued, in the socket or on
+     * their way. With the display channel's window of 1 every frame is acknowledged on its own (R10).
+     */
+    public int undeliveredFrames() {
+        return delivery.undelivered();
+    }
+
+    /** Stamp of the oldest frame not yet acknowledged, or {@link Long#MIN_VALUE} when there is none. */
+    public long oldestUndeliveredFrameNanos() {
+        return delivery.oldestUndeliveredStamp();
+    }
+
+    /** Frames the client acknowledged so far. */
+    public long deliveredFrames() {
+        return delivery.delivered();
+    }
+
+    /** How old (acknowledgement time minus stamp) the newest acknowledged frame was, -1 before the first. */
+    public long lastDeliveryAgeNanos() {
+        return delivery.lastAgeNanos();
+    }
+
+    /**
+     * The client's time per frame while it had more frames waiting (between two acknowledgements), averaged; -1
+     * before it was measured. A client that keeps up shows the stream's frame interval.
+     */
+    public long frameServiceNanos() {
+        return delivery.serviceNanos();
+    }
+
+    /** Stamp of the newest acknowledged frame, or {@link Long#MIN_VALUE} before the first. */
+    public long lastDeliveredFrameNanos() {
+        return delivery.lastStamp();
+    }
+
     /** Last measured PING round trip in nanoseconds, -1 before the first PONG. */
     public long roundTripNanos() {
         return roundTripNanos;
@@ -249,6 +312,12 @@ public final class RedChannelClient {
     public void setDrainListener(Runnable listener, Executor executor) {
         this.drainExecutor = executor;
         this.drainListener = listener;
+    }
+
+    /** {@code listener} runs on {@code executor} (null: the connection's loop) whenever the client acknowledged frames. */
+    public void setDeliveryListener(Runnable listener, Executor executor) {
+        this.deliveryExecutor = executor;
+        this.deliveryListener = listener;
     }
 
     /** Context for log lines, e.g. "display:0 client=3 session=1a2b". */
@@ -302,7 +371,7 @@ public final class RedChannelClient {
         LOG.info("{}: closing (server shutdown)", logContext);
         releaseQueue();
         OutgoingMessage m = CommonMessages.disconnecting(alloc(), System.nanoTime(), reason);
-        writeNow(m);
+        writeNow(m, false);
         ch.writeAndFlush(Unpooled.EMPTY_BUFFER).addListener(ChannelFutureListener.CLOSE);
     }
 
@@ -360,21 +429,28 @@ public final class RedChannelClient {
         long size = (long) m.bodySize() + headerSize;
         queuedBytes.addAndGet(size);
         queuedMessages.incrementAndGet();
-        enqueue(m, size);
+        enqueue(m, size, DeliveryTracker.NONE);
     }
 
-    private void enqueue(OutgoingMessage m, long size) {
+    private void enqueue(OutgoingMessage m, long size, long stamp) {
+        boolean timed = stamp != DeliveryTracker.NONE;
         if (closing || closed) {
             unreserve(size);
+            if (timed) {
+                delivery.abandoned();
+            }
             m.release();
             return;
         }
-        queue.add(new Queued(m, size));
+        queue.add(new Queued(m, size, timed));
+        if (timed) {
+            delivery.queued(stamp);
+        }
         pump();
     }
 
     private boolean ackBlocked() {
-        return ackWindow && unacked > 2 * window;
+        return ackWindow && unacked > maxUnacked;
     }
 
     private void pump() {
@@ -384,18 +460,21 @@ public final class RedChannelClient {
         boolean wrote = false;
         while (!queue.isEmpty() && ch.isWritable() && !ackBlocked()) {
             Queued q = queue.poll();
-            writeNow(q.message());
+            writeNow(q.message(), q.timed());
             unreserve(q.size());
             wrote = true;
         }
         if (wrote) {
             lastProgressNanos = System.nanoTime();
             ch.flush();
+            if (!ackWindow && delivery.deliverWritten(lastProgressNanos) > 0) {
+                notifyDelivery();
+            }
             maybeDrained();
         }
     }
 
-    private void writeNow(OutgoingMessage m) {
+    private void writeNow(OutgoingMessage m, boolean timed) {
         int bodySize = m.bodySize();
         ByteBuf header = ch.alloc().buffer(headerSize);
         if (miniHeader) {
@@ -410,6 +489,11 @@ public final class RedChannelClient {
         }
         if (ackWindow) {
             unacked++;
+        }
+        if (m.type() == SpiceMessages.MSG_SET_ACK) {
+            delivery.windowStarted(); // spice-gtk counts the messages after SET_ACK
+        } else {
+            delivery.written(timed, System.nanoTime());
         }
     }
 
@@ -442,6 +526,27 @@ public final class RedChannelClient {
             unreserve(q.size());
             q.message().release();
         }
+        delivery.clear();
+    }
+
+    private void notifyDelivery() {
+        Runnable listener = deliveryListener;
+        if (listener == null) {
+            return;
+        }
+        Runnable safe = () -> {
+            try {
+                listener.run();
+            } catch (RuntimeException e) {
+                LOG.warn("{}: delivery listener failed", logContext, e);
+            }
+        };
+        Executor ex = deliveryExecutor;
+        if (ex == null) {
+            safe.run();
+        } else {
+            ex.execute(safe);
+        }
     }
 
     private void pingTick() {
@@ -456,18 +561,24 @@ public final class RedChannelClient {
             return;
         }
         pingOutstanding = true;
-        enqueueInternal(CommonMessages.ping(alloc(), ++pingId, System.nanoTime()));
+        pingSentNanos = System.nanoTime();
+        enqueueInternal(CommonMessages.ping(alloc(), ++pingId, pingSentNanos));
     }
 
     private void stuckCheck() {
         if (closing) {
             return;
         }
-        boolean blocked = !queue.isEmpty() || pingOutstanding;
-        long idle = System.nanoTime() - lastProgressNanos;
-        if (blocked && idle > server.config().connection().stuckClientTimeout().toNanos()) {
-            LOG.warn("{}: no progress for {} ms ({} messages queued, pong outstanding: {})", logContext,
-                    TimeUnit.NANOSECONDS.toMillis(idle), queue.size(), pingOutstanding);
+        // Waiting on the client: messages it must acknowledge before more go out, frames it has not acknowledged,
+        // or a PING it has not answered. Only an ACK (or a write) answers the first two, only the PONG the last.
+        long now = System.nanoTime();
+        long timeout = server.config().connection().stuckClientTimeout().toNanos();
+        boolean awaitingAck = !queue.isEmpty() || delivery.undelivered() > 0;
+        long idle = now - lastProgressNanos;
+        if ((awaitingAck && idle > timeout) || (pingOutstanding && now - pingSentNanos > timeout)) {
+            LOG.warn("{}: no progress for {} ms ({} messages queued, {} frames unacknowledged, pong outstanding: {})",
+                    logContext, TimeUnit.NANOSECONDS.toMillis(awaitingAck ? idle : now - pingSentNanos), queue.size(),
+                    delivery.undelivered(), pingOutstanding);
             doDisconnect("stuck client", false);
         }
     }
@@ -491,10 +602,14 @@ public final class RedChannelClient {
             }
             case SpiceMessages.MSGC_ACK -> {
                 if (ackWindow && clientAckGeneration == ackGeneration) {
+                    long now = System.nanoTime();
                     if (unacked > 0) {
-                        lastProgressNanos = System.nanoTime();
+                        lastProgressNanos = now;
                     }
                     unacked = Math.max(0, unacked - window);
+                    if (delivery.acknowledged(window, now) > 0) {
+                        notifyDelivery();
+                    }
                     pump();
                 }
             }
@@ -504,9 +619,9 @@ public final class RedChannelClient {
                 long ts = body.readLongLE();
                 if (pingOutstanding && id == pingId) {
                     pingOutstanding = false;
-                    lastProgressNanos = System.nanoTime();
                     roundTripNanos = System.nanoTime() - ts;
                     LOG.debug("{}: round trip {} us", logContext, roundTripNanos / 1000);
+                    session.clock().roundTrip(this, roundTripNanos);
                     pingTimer = loop.schedule(this::pingTick, server.config().connection().pingInterval().toNanos(),
                             TimeUnit.NANOSECONDS);
                 }

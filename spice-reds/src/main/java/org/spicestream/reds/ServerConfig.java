@@ -14,9 +14,10 @@ import java.util.Objects;
  * @param web the HTTP side of the server's own listeners
  * @param input keyboard and mouse
  * @param name what the server serves, put in its log lines (e.g. a VM's name)
+ * @param mmTime each session's multimedia clock (R9)
  */
 public record ServerConfig(ListenConfig listen, AuthConfig auth, SessionConfig sessions, LinkConfig link,
-        ConnectionConfig connection, WebConfig web, InputConfig input, String name) {
+        ConnectionConfig connection, WebConfig web, InputConfig input, String name, MmTimeConfig mmTime) {
 
     /** Default {@link #name()}. */
     public static final String DEFAULT_NAME = "spice";
@@ -24,7 +25,7 @@ public record ServerConfig(ListenConfig listen, AuthConfig auth, SessionConfig s
     /** Loopback port 5900, no password (every ticket refused), the named defaults of every part. */
     public static final ServerConfig DEFAULT = new ServerConfig(ListenConfig.DEFAULT, AuthConfig.REFUSE_ALL,
             SessionConfig.DEFAULT, LinkConfig.DEFAULT, ConnectionConfig.DEFAULT, WebConfig.DEFAULT, InputConfig.DEFAULT,
-            DEFAULT_NAME);
+            DEFAULT_NAME, MmTimeConfig.DEFAULT);
 
     public ServerConfig {
         Objects.requireNonNull(listen, "listen");
@@ -37,6 +38,7 @@ public record ServerConfig(ListenConfig listen, AuthConfig auth, SessionConfig s
         if (name == null || name.isBlank()) {
             throw new IllegalArgumentException("name must not be blank");
         }
+        Objects.requireNonNull(mmTime, "mmTime");
     }
 
     /** The defaults on a free loopback port, with ticketing disabled: what most tests start. */
@@ -45,35 +47,39 @@ public record ServerConfig(ListenConfig listen, AuthConfig auth, SessionConfig s
     }
 
     public ServerConfig withListen(ListenConfig newListen) {
-        return new ServerConfig(newListen, auth, sessions, link, connection, web, input, name);
+        return new ServerConfig(newListen, auth, sessions, link, connection, web, input, name, mmTime);
     }
 
     public ServerConfig withAuth(AuthConfig newAuth) {
-        return new ServerConfig(listen, newAuth, sessions, link, connection, web, input, name);
+        return new ServerConfig(listen, newAuth, sessions, link, connection, web, input, name, mmTime);
     }
 
     public ServerConfig withSessions(SessionConfig newSessions) {
-        return new ServerConfig(listen, auth, newSessions, link, connection, web, input, name);
+        return new ServerConfig(listen, auth, newSessions, link, connection, web, input, name, mmTime);
     }
 
     public ServerConfig withLink(LinkConfig newLink) {
-        return new ServerConfig(listen, auth, sessions, newLink, connection, web, input, name);
+        return new ServerConfig(listen, auth, sessions, newLink, connection, web, input, name, mmTime);
     }
 
     public ServerConfig withConnection(ConnectionConfig newConnection) {
-        return new ServerConfig(listen, auth, sessions, link, newConnection, web, input, name);
+        return new ServerConfig(listen, auth, sessions, link, newConnection, web, input, name, mmTime);
     }
 
     public ServerConfig withWeb(WebConfig newWeb) {
-        return new ServerConfig(listen, auth, sessions, link, connection, newWeb, input, name);
+        return new ServerConfig(listen, auth, sessions, link, connection, newWeb, input, name, mmTime);
     }
 
     public ServerConfig withInput(InputConfig newInput) {
-        return new ServerConfig(listen, auth, sessions, link, connection, web, newInput, name);
+        return new ServerConfig(listen, auth, sessions, link, connection, web, newInput, name, mmTime);
     }
 
     public ServerConfig withName(String newName) {
-        return new ServerConfig(listen, auth, sessions, link, connection, web, input, newName);
+        return new ServerConfig(listen, auth, sessions, link, connection, web, input, newName, mmTime);
+    }
+
+    public ServerConfig withMmTime(MmTimeConfig newMmTime) {
+        return new ServerConfig(listen, auth, sessions, link, connection, web, input, name, newMmTime);
     }
 
     /** Shorthand for {@code withInput(input().withSink(sink))}. */

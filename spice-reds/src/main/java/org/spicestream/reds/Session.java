@@ -8,13 +8,15 @@ import java.util.concurrent.CopyOnWriteArrayList;
 final class Session implements ClientSession {
     private final int id;
     private final SocketAddress remoteAddress;
+    private final SessionClock clock;
     private final List<RedChannelClient> clients = new CopyOnWriteArrayList<>();
     private volatile RedChannelClient main;
     private volatile boolean active = true;
 
-    Session(int id, SocketAddress remoteAddress) {
+    Session(int id, SocketAddress remoteAddress, SessionClock clock) {
         this.id = id;
         this.remoteAddress = remoteAddress;
+        this.clock = clock;
     }
 
     @Override
@@ -25,6 +27,11 @@ final class Session implements ClientSession {
     @Override
     public SocketAddress remoteAddress() {
         return remoteAddress;
+    }
+
+    @Override
+    public SessionClock clock() {
+        return clock;
     }
 
     @Override

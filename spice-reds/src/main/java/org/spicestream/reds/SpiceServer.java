@@ -363,7 +363,7 @@ public final class SpiceServer implements AutoCloseable {
                 do {
                     id = random.nextInt();
                 } while (id == 0 || sessions.containsKey(id));
-                session = new Session(id, ch.remoteAddress());
+                session = new Session(id, ch.remoteAddress(), new SessionClock(mmTime, config.mmTime()));
                 sessions.put(id, session);
             } else {
                 session = sessions.get((int) mess.connectionId());

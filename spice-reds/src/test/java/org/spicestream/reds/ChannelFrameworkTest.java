@@ -178,13 +178,84 @@ class ChannelFrameworkTest {
             }
             // Reports, pings' answers, anything but an ACK: none of it moves the queue.
             await().atMost(T).pollInterval(Duration.ofMillis(50)).until(() -> {
-                if (client.isOpen()) {
+                try {
                     client.send(150, new byte[] {1});
+                } catch (Exception closedMeanwhile) {
+                    // the server closed it between two messages
                 }
                 return !client.isOpen();
             });
             assertThat(display.disconnected.poll(10, TimeUnit.SECONDS)).isSameAs(rcc);
             assertThat(display.received).isNotEmpty();
+            assertThat(main.isOpen()).isTrue();
+        }
+    }
+
+    /** A display-like channel whose clients acknowledge every message (as the stream channel asks, R10). */
+    private static TestChannel everyMessageAcked() {
+        return new TestChannel(SpiceChannelType.DISPLAY, true, 1024) {
+            @Override
+            protected int ackWindow(int configured) {
+                return 1;
+            }
+        };
+    }
+
+    @Test
+    void framesAreTrackedUntilTheClientAcknowledgesEachOne() throws Exception {
+        start(ServerConfig.DEFAULT);
+        TestChannel display = everyMessageAcked();
+        server.channels().register(display);
+        try (SpiceTestClient main = SpiceTestClient.connectMain(server.localAddress(), "");
+                SpiceTestClient client = SpiceTestClient.connect(server.localAddress(), SpiceTestClient.options()
+                        .connectionId(Integer.toUnsignedLong(main.awaitSessionId())).channel(SpiceChannelType.DISPLAY, 0)
+                        .autoAck(false).hidePings(false))) {
+            RedChannelClient rcc = display.connected.poll(10, TimeUnit.SECONDS);
+            SpiceTestClient.Message setAck = client.next();
+            assertThat(setAck.buf().getIntLE(4)).isEqualTo(1);
+            long t0 = System.nanoTime();
+            assertThat(rcc.trySendFrame(msg(rcc, 200, 0), t0)).isTrue();
+            rcc.send(msg(rcc, 201, 0)); // control messages are acknowledged too, but are no frames
+            assertThat(rcc.trySendFrame(msg(rcc, 200, 1), t0 + 1)).isTrue();
+            assertThat(rcc.undeliveredFrames()).isEqualTo(2);
+            await().atMost(T).until(() -> rcc.oldestUndeliveredFrameNanos() == t0);
+            // The client takes its messages in order and acknowledges each (a PING may come in between).
+            int framesSeen = 0;
+            while (framesSeen < 2) {
+                SpiceTestClient.Message m = client.next();
+                if (m.type() == 200) {
+                    framesSeen++;
+                }
+                client.ack();
+                if (m.type() == 200 && framesSeen == 1) {
+                    await().atMost(T).until(() -> rcc.deliveredFrames() == 1);
+                    assertThat(rcc.undeliveredFrames()).isEqualTo(1);
+                    assertThat(rcc.oldestUndeliveredFrameNanos()).isEqualTo(t0 + 1);
+                    assertThat(rcc.lastDeliveredFrameNanos()).isEqualTo(t0);
+                    assertThat(rcc.lastDeliveryAgeNanos()).isBetween(0L, System.nanoTime() - t0);
+                }
+            }
+            await().atMost(T).until(() -> rcc.deliveredFrames() == 2);
+            assertThat(rcc.undeliveredFrames()).isZero();
+            assertThat(rcc.oldestUndeliveredFrameNanos()).isEqualTo(Long.MIN_VALUE);
+        }
+    }
+
+    @Test
+    void clientThatNeverAcknowledgesItsFramesIsCutOffThoughItsQueueIsEmptyAndItAnswersPings() throws Exception {
+        start(ServerConfig.DEFAULT.withConnection(ConnectionConfig.DEFAULT.withStuckClientTimeout(Duration.ofMillis(400))
+                .withPingInterval(Duration.ofMillis(100))));
+        TestChannel display = everyMessageAcked();
+        server.channels().register(display);
+        try (SpiceTestClient main = SpiceTestClient.connectMain(server.localAddress(), "");
+                SpiceTestClient client = SpiceTestClient.connect(server.localAddress(), SpiceTestClient.options()
+                        .connectionId(Integer.toUnsignedLong(main.awaitSessionId())).channel(SpiceChannelType.DISPLAY, 0)
+                        .autoAck(false))) {
+            RedChannelClient rcc = display.connected.poll(10, TimeUnit.SECONDS);
+            rcc.trySendFrame(msg(rcc, 200, 0), System.nanoTime());
+            await().atMost(T).until(() -> rcc.queuedMessages() == 0);
+            assertThat(client.awaitClosed(T)).isTrue();
+            assertThat(client.pongs()).isPositive();
             assertThat(main.isOpen()).isTrue();
         }
     }

@@ -86,8 +86,11 @@ class ServerLinkTest {
             assertThat(b.getInt(12)).isEqualTo(SpiceMessages.MOUSE_MODE_SERVER);
             assertThat(b.getInt(16)).isZero(); // no agent
             assertThat(b.getInt(20)).isEqualTo(10);
+            // R9: the client's clock starts the session latency behind the server's, not the reference's 400 ms
             int delta = server.mmTime().now() - b.getInt(24);
-            assertThat(delta).isBetween(MmTime.MM_TIME_DELTA_MS, MmTime.MM_TIME_DELTA_MS + 5_000);
+            int latency = (int) MmTimeConfig.DEFAULT_LATENCY.toMillis();
+            assertThat(delta).isBetween(latency, latency + 5_000);
+            assertThat(server.sessions().get(0).clock().latencyMs()).isEqualTo(latency);
             assertThat(b.getInt(28)).isZero();
             assertThat(server.sessions()).extracting(ClientSession::id).containsExactly(sessionId);
         }

@@ -41,6 +41,21 @@ public final class StreamChannel extends RedChannel {
     static final int REPORT_TIMEOUT_MS = 1000;
     /** The only surface. */
     static final int SURFACE_ID = 0;
+    /**
+     * The ACK window a display client is asked for: it acknowledges every message, so the server knows for each
+     * frame when it reached the client (R10; the reference asks for 20). The bound on unacknowledged messages stays
+     * twice the configured window.
+     */
+    public static final int ACK_WINDOW = 1;
+    /** Frames a client may have in flight (sent, not acknowledged) before its time per frame is known. */
+    public static final int INITIAL_FRAMES_IN_FLIGHT = 2;
+    /** Most frames a client may have in flight however fast it is. */
+    public static final int MAX_FRAMES_IN_FLIGHT = 32;
+    /**
+     * Frames a client may take beyond its budget while nobody can take more: those the guest wrote before the pause
+     * reached it. The client paces the guest instead of skipping them (an inter codec would need a key frame).
+     */
+    public static final int PACING_SLACK_FRAMES = 2;
 
     private final EventExecutor executor;
     private final MmTime mmTime;
@@ -55,8 +70,9 @@ public final class StreamChannel extends RedChannel {
     private int streamId = -1;
     private int lastMmTime;
     private boolean pausedForClients;
+    private final long maxVideoAgeNanos;
     private long restartRequestedAt;
-    private boolean restartPending;
+    private boolean restartRequested;
 
     private final LongAdder framesIn = new LongAdder();
     private final LongAdder framesDropped = new LongAdder();
@@ -69,6 +85,7 @@ public final class StreamChannel extends RedChannel {
         this.mmTime = mmTime;
         this.config = config;
         this.listener = listener;
+        this.maxVideoAgeNanos = config.maxVideoAge().toNanos();
     }
 
     // ------------------------------------------------------------------ device side (on executor)
@@ -82,7 +99,6 @@ public final class StreamChannel extends RedChannel {
         height = format.height();
         codec = format.codec();
         streamId = (streamId + 1) % NUM_STREAMS;
-        restartPending = false;
         LOG.info("{}: stream {} {}x{} {}", name(), streamId, width, height, codec);
         for (Client c : clients) {
             destroyClientStream(c);
@@ -96,7 +112,10 @@ public final class StreamChannel extends RedChannel {
         }
     }
 
-    /** Guest DATA: one frame to every client that knows the stream and is not waiting for a key frame. Owns data. */
+    /**
+     * Guest DATA: one frame to every client that knows the stream, is not waiting for a key frame and can take it
+     * while it is fresh (R10). Owns data.
+     */
     public void sendFrame(Data data) {
         assert executor.inEventLoop();
         try {
@@ -108,34 +127,48 @@ public final class StreamChannel extends RedChannel {
             int frameTime = frameMmTime(data.arrivalNanos());
             boolean key = KeyFrames.isKeyFrame(codec.wireValue(), frame);
             long now = System.nanoTime();
+            // Who takes the frame, and whether anyone can take it at once: if nobody can, the guest is paced
+            // (paused) and the frames it wrote before noticing still go out within a small slack.
+            boolean anyReady = false;
             for (Client c : clients) {
-                if (c.streamId != streamId) {
+                c.takes = c.streamId == streamId && (key || !c.waitingForKeyFrame);
+                if (c.streamId == streamId && c.waitingForKeyFrame && !key) {
+                    maybeRestart(c, now, false);
+                }
+                if (c.takes) {
+                    // Without an age bound only the queue's own bounds stop a frame (trySendFrame refuses it).
+                    c.blocked = maxVideoAgeNanos > 0 && c.isBlocked(now, maxVideoAgeNanos);
+                    anyReady |= !c.blocked;
+                }
+            }
+            for (Client c : clients) {
+                if (!c.takes) {
                     continue;
                 }
-                if (c.waitingForKeyFrame) {
-                    if (!key) {
-                        maybeRestart(c, now);
-                        continue;
+                if (c.blocked && (anyReady || !c.withinPacingSlack(now, maxVideoAgeNanos))) {
+                    // R10: this client cannot take the frame while it is fresh; it skips to the next key frame,
+                    // which an inter codec asks the guest for (at most once per key-frame wait).
+                    dropFrame(c, now, "not fresh");
+                    if (codec != VideoCodec.MJPEG) {
+                        maybeRestart(c, now, true);
                     }
-                    c.waitingForKeyFrame = false;
+                    continue;
                 }
+                c.waitingForKeyFrame = false;
                 ByteBuf head = c.sized
                         ? streamDataSizedHead(c.alloc(), streamId, frameTime, width, height, frame.readableBytes())
                         : streamDataHead(c.alloc(), streamId, frameTime, frame.readableBytes());
                 int type = c.sized ? MSG_STREAM_DATA_SIZED : MSG_STREAM_DATA;
-                if (c.rcc.trySend(new OutgoingMessage(type, head, frame.retainedDuplicate()))) {
+                if (c.rcc.trySendFrame(new OutgoingMessage(type, head, frame.retainedDuplicate()), data.arrivalNanos())) {
                     c.framesSent++;
                 } else {
                     // Queue full: skip frames until the next key frame, which the client can decode on its own.
-                    c.framesDropped++;
-                    framesDropped.increment();
-                    c.startWaiting(now);
-                    LOG.debug("{}: queue full, frame dropped; waiting for a key frame", c.rcc.logContext());
+                    dropFrame(c, now, "queue full");
                 }
             }
-            if (!pausedForClients && allCongested()) {
+            if (!pausedForClients && allBlocked(now)) {
                 pausedForClients = true;
-                LOG.debug("{}: every client is congested: pausing the guest", name());
+                LOG.debug("{}: no client can take more frames: pausing the guest", name());
                 listener.backPressure(true);
             }
         } finally {
@@ -143,9 +176,17 @@ public final class StreamChannel extends RedChannel {
         }
     }
 
-    private boolean allCongested() {
+    private void dropFrame(Client c, long now, String why) {
+        c.framesDropped++;
+        framesDropped.increment();
+        c.startWaiting(now);
+        LOG.debug("{}: frame dropped ({}); waiting for a key frame", c.rcc.logContext(), why);
+    }
+
+    /** True when no client can take another frame now: the guest is then paced rather than read ahead. */
+    private boolean allBlocked(long now) {
         for (Client c : clients) {
-            if (!c.rcc.isCongested()) {
+            if (!c.isBlocked(now, maxVideoAgeNanos)) {
                 return false;
             }
         }
@@ -165,7 +206,6 @@ public final class StreamChannel extends RedChannel {
         width = 0;
         height = 0;
         codec = null;
-        restartPending = false;
         resumeIfPaused();
     }
 
@@ -205,14 +245,14 @@ public final class StreamChannel extends RedChannel {
         List<ClientStats> stats = new ArrayList<>();
         for (Client c : clients) {
             stats.add(new ClientStats(c.rcc.logContext(), c.framesSent, c.framesDropped, c.rcc.queuedBytes(),
-                    c.rcc.roundTripNanos(), c.lastReport));
+                    c.rcc.roundTripNanos(), c.lastReport, c.rcc.session().clock().latencyMs()));
         }
         return stats;
     }
 
-    /** Counters of one client. */
+    /** Counters of one client; {@code mmTimeLatencyMs} is its session's clock latency (R9). */
     public record ClientStats(String client, long framesSent, long framesDropped, long queuedBytes,
-            long roundTripNanos, StreamReport lastReport) {}
+            long roundTripNanos, StreamReport lastReport, int mmTimeLatencyMs) {}
 
     // ------------------------------------------------------------------ core side (on the rcc's loop)
 
@@ -224,6 +264,11 @@ public final class StreamChannel extends RedChannel {
     @Override
     protected boolean usesAckWindow() {
         return true;
+    }
+
+    @Override
+    protected int ackWindow(int configured) {
+        return ACK_WINDOW;
     }
 
     @Override
@@ -270,6 +315,7 @@ public final class StreamChannel extends RedChannel {
         Client c = new Client(rcc);
         clients.add(c);
         rcc.setDrainListener(this::clientDrained, executor);
+        rcc.setDeliveryListener(this::clientDrained, executor);
         LOG.info("{}: client joined (codecs {}, {} clients)", rcc.logContext(), c.codecs, clients.size());
         send(c, MSG_INVAL_ALL_PALETTES, empty(c.alloc()));
         if (width != 0) {
@@ -281,9 +327,7 @@ public final class StreamChannel extends RedChannel {
             createClientStream(c);
         }
         // The guest may be paused for viewers that stopped reading: this one can take frames.
-        if (pausedForClients && !allCongested()) {
-            resumeIfPaused();
-        }
+        clientDrained();
         announceCodecs();
     }
 
@@ -298,8 +342,7 @@ public final class StreamChannel extends RedChannel {
             width = 0;
             height = 0;
             codec = null;
-            restartPending = false;
-        }
+            }
         resumeIfPaused();
         announceCodecs();
     }
@@ -314,6 +357,10 @@ public final class StreamChannel extends RedChannel {
             // R8: the client cannot decode (or does not know) the stream.
             LOG.warn("{}: client reports stream {} invalid (cannot decode {})", rcc.logContext(), report.streamId(),
                     codec);
+        } else {
+            // R9: late frames raise the session's clock latency, spare margin lowers it.
+            rcc.session().clock().videoReport((int) report.endFrameMmTime(), report.numFrames(), report.numDrops(),
+                    report.lastFrameDelay());
         }
         listener.streamReport(rcc.logContext(), report);
     }
@@ -325,7 +372,9 @@ public final class StreamChannel extends RedChannel {
     }
 
     private void clientDrained() {
-        resumeIfPaused();
+        if (pausedForClients && !allBlocked(System.nanoTime())) {
+            resumeIfPaused();
+        }
     }
 
     private void resumeIfPaused() {
@@ -335,17 +384,23 @@ public final class StreamChannel extends RedChannel {
         }
     }
 
-    private void maybeRestart(Client c, long now) {
-        long waited = now - c.waitingSince;
-        if (config.keyFrameWaitLimit().isZero() || waited < config.keyFrameWaitLimit().toNanos()) {
+    /**
+     * Restarts the guest stream (R1) for a client waiting for a key frame: after it waited the key-frame wait, or at
+     * once ({@code now}) when it skipped frames for freshness; never more often than once per key-frame wait, so
+     * that one slow client cannot keep the guest restarting.
+     */
+    private void maybeRestart(Client c, long now, boolean atOnce) {
+        long limit = config.keyFrameWaitLimit().toNanos();
+        if (limit == 0 || (!atOnce && now - c.waitingSince < limit)) {
             return;
         }
-        if (restartPending && now - restartRequestedAt < config.keyFrameWaitLimit().toNanos()) {
+        if (restartRequested && now - restartRequestedAt < limit) {
             return;
         }
-        restartPending = true;
+        restartRequested = true;
         restartRequestedAt = now;
-        LOG.info("{}: no key frame for {} ms: restarting the guest stream", c.rcc.logContext(), waited / 1_000_000);
+        LOG.info("{}: {}: restarting the guest stream for a key frame", c.rcc.logContext(),
+                atOnce ? "frames skipped for freshness" : "no key frame for " + (now - c.waitingSince) / 1_000_000 + " ms");
         listener.codecsChanged(commonCodecs(), true);
     }
 
@@ -416,6 +471,9 @@ public final class StreamChannel extends RedChannel {
         long framesSent;
         long framesDropped;
         StreamReport lastReport;
+        // per frame in sendFrame
+        boolean takes;
+        boolean blocked;
 
         Client(RedChannelClient rcc) {
             this.rcc = rcc;
@@ -430,6 +488,47 @@ public final class StreamChannel extends RedChannel {
 
         ByteBufAllocator alloc() {
             return rcc.alloc();
+        }
+
+        /**
+         * Whether a frame sent now would not reach the client fresh (R10): the frames it has not acknowledged yet are
+         * already older than the age bound (beyond the round trip), or, at the time it takes per frame, this one
+         * would only be taken after the age bound; or its queue is congested.
+         */
+        boolean isBlocked(long now, long maxAge) {
+            if (rcc.isCongested()) {
+                return true;
+            }
+            if (maxAge == 0) {
+                return false; // no age bound: only the queue's bounds apply
+            }
+            int inFlight = rcc.undeliveredFrames();
+            if (inFlight == 0) {
+                return false;
+            }
+            if (inFlight >= MAX_FRAMES_IN_FLIGHT) {
+                return true;
+            }
+            long oldest = rcc.oldestUndeliveredFrameNanos();
+            long rtt = Math.max(0, rcc.roundTripNanos());
+            if (oldest != Long.MIN_VALUE && now - oldest > maxAge + rtt) {
+                return true;
+            }
+            long service = rcc.frameServiceNanos();
+            if (service < 0) {
+                return inFlight >= INITIAL_FRAMES_IN_FLIGHT;
+            }
+            return (inFlight + 1) * service > maxAge;
+        }
+
+        boolean withinPacingSlack(long now, long maxAge) {
+            if (rcc.isCongested()) {
+                return false;
+            }
+            long service = rcc.frameServiceNanos();
+            long fits = service < 0 ? INITIAL_FRAMES_IN_FLIGHT
+                    : Math.min(MAX_FRAMES_IN_FLIGHT, Math.max(1, maxAge / Math.max(1, service)));
+            return rcc.undeliveredFrames() < fits + PACING_SLACK_FRAMES;
         }
 
         void startWaiting(long now) {

@@ -34,6 +34,7 @@ import org.spicestream.reds.SpiceMessages;
 import org.spicestream.reds.SpiceServer;
 import org.spicestream.reds.testclient.SpiceTestClient;
 import org.spicestream.reds.testclient.SpiceTestClient.Message;
+import org.spicestream.streamchannel.StreamChannel;
 import org.spicestream.streamchannel.StreamChannelConfig;
 
 /**
@@ -442,8 +443,7 @@ class StreamDeviceBehaviourTest {
             guest.send(data(new byte[200]));
         }
         await().until(device::isReadingPaused);
-        stalled.setAutoAck(true);
-        stalled.ack();
+        stalled.resumeAcking();
         await().until(() -> !device.isReadingPaused());
     }
 
@@ -477,7 +477,9 @@ class StreamDeviceBehaviourTest {
 
     @Test
     void flowControl_aStreamRestartReachesAViewerWhoseQueueRefusesFrames() {
-        start(StreamDeviceConfig.DEFAULT, ServerConfig.DEFAULT.withConnection(ConnectionConfig.DEFAULT.withSendQueue(ConnectionConfig.DEFAULT_SEND_QUEUE_MAX_BYTES, 64)));
+        // Without the age bound (R10) frames fill the slow viewer's queue up to its message bound.
+        start(StreamDeviceConfig.DEFAULT.withChannel(StreamChannelConfig.DEFAULT.withMaxVideoAge(Duration.ZERO)),
+                ServerConfig.DEFAULT.withConnection(ConnectionConfig.DEFAULT.withSendQueue(ConnectionConfig.DEFAULT_SEND_QUEUE_MAX_BYTES, 64)));
         ProtocolGuest guest = openGuest();
         SpiceTestClient fast = display(NO_CAPS);
         SpiceTestClient slow = display(NO_CAPS);
@@ -493,13 +495,104 @@ class StreamDeviceBehaviourTest {
         fast.next(MSG_STREAM_CREATE);
         await().during(Duration.ofMillis(300)).until(slow::isOpen);
 
-        slow.send(SpiceMessages.MSGC_ACK_SYNC, new byte[] {1, 0, 0, 0});
-        slow.setAutoAck(true);
-        slow.ack();
+        slow.resumeAcking();
         slow.next(MSG_STREAM_DESTROY);
         assertThat(slow.next(MSG_SURFACE_CREATE).buf().getIntLE(4)).isEqualTo(32);
         slow.next(MSG_STREAM_CREATE);
         guest.send(data(new byte[] {(byte) 0xCD}));
         assertThat(slow.next(MSG_STREAM_DATA).body()[STREAM_DATA_HEAD_SIZE]).isEqualTo((byte) 0xCD);
+    }
+
+    /** A display client that acknowledges nothing by itself: the test processes (and acknowledges) its messages. */
+    SpiceTestClient manualDisplay() {
+        SpiceTestClient main = SpiceTestClient.connect(server.localAddress(), SpiceTestClient.options());
+        clients.add(main);
+        SpiceTestClient display = SpiceTestClient.connect(server.localAddress(), SpiceTestClient.options()
+                .connectionId(Integer.toUnsignedLong(main.awaitSessionId())).channel(SpiceChannelType.DISPLAY, 0)
+                .autoAck(false).hidePings(false));
+        clients.add(display);
+        assertThat(display.next().type()).isEqualTo(SpiceMessages.MSG_SET_ACK);
+        return display;
+    }
+
+    /** A frame carrying the time it was written and its number. */
+    static Data stampedFrame(int seq) {
+        return data(java.nio.ByteBuffer.allocate(12).order(java.nio.ByteOrder.LITTLE_ENDIAN)
+                .putLong(System.nanoTime()).putInt(seq).array());
+    }
+
+    static long stampOf(Message m) {
+        return m.buf().getLongLE(STREAM_DATA_HEAD_SIZE);
+    }
+
+    static int seqOf(Message m) {
+        return m.buf().getIntLE(STREAM_DATA_HEAD_SIZE + 8);
+    }
+
+    @Test
+    void r10_aViewerThatAcknowledgesNothingIsSentOnlyItsBudgetOfFramesAndPacesTheGuest() {
+        ProtocolGuest guest = openGuest();
+        SpiceTestClient stalled = manualDisplay();
+        guest.send(new Format(64, 48, VideoCodec.MJPEG));
+        for (int i = 0; i < 200; i++) {
+            guest.send(stampedFrame(i));
+        }
+        await().until(device::isReadingPaused);
+        long[] sent = {-1};
+        await().during(Duration.ofMillis(300)).until(() -> {
+            long now = device.streamChannel().clientStats().get(0).framesSent();
+            boolean same = now == sent[0];
+            sent[0] = now;
+            return same;
+        });
+        // Not the reference's 2 windows of 20 messages: the budget, plus the frames read before the pause.
+        long frames = sent[0];
+        assertThat(frames).isBetween(1L,
+                (long) StreamChannel.INITIAL_FRAMES_IN_FLIGHT + StreamChannel.PACING_SLACK_FRAMES);
+    }
+
+    @Test
+    void r10_aSlowViewerBesideAFastOneIsSentOnlyFreshFramesWhileTheFastOneGetsEveryFrame() throws Exception {
+        long maxAge = StreamChannelConfig.DEFAULT_MAX_VIDEO_AGE.toNanos();
+        ProtocolGuest guest = openGuest();
+        SpiceTestClient fast = display(NO_CAPS);
+        SpiceTestClient slow = manualDisplay();
+        guest.send(new Format(64, 48, VideoCodec.MJPEG));
+        fast.next(MSG_STREAM_CREATE);
+        int total = 150; // 2.5 s at 60 fps
+        List<Long> slowAges = new java.util.concurrent.CopyOnWriteArrayList<>();
+        java.util.concurrent.ScheduledExecutorService timers = java.util.concurrent.Executors.newScheduledThreadPool(2);
+        try {
+            java.util.concurrent.atomic.AtomicInteger written = new java.util.concurrent.atomic.AtomicInteger();
+            timers.scheduleAtFixedRate(() -> {
+                int n = written.get();
+                if (n < total) {
+                    guest.send(stampedFrame(n));
+                    written.incrementAndGet();
+                }
+            }, 0, 1_000_000 / 60, TimeUnit.MICROSECONDS);
+            // The slow viewer processes 10 messages a second and acknowledges each, as a client that decodes slowly.
+            timers.scheduleAtFixedRate(() -> {
+                Message m = slow.poll();
+                if (m != null) {
+                    // After the first second: until the server has measured the viewer's pace it sends a couple
+                    // of frames, which wait behind the stream's first messages.
+                    if (m.type() == MSG_STREAM_DATA && seqOf(m) >= 60) {
+                        slowAges.add(System.nanoTime() - stampOf(m));
+                    }
+                    slow.ack();
+                }
+            }, 0, 100, TimeUnit.MILLISECONDS);
+            for (int i = 0; i < total; i++) {
+                assertThat(seqOf(fast.next(MSG_STREAM_DATA))).isEqualTo(i);
+            }
+            await().atMost(Duration.ofSeconds(10)).until(() -> slowAges.size() >= 10);
+        } finally {
+            timers.shutdownNow();
+        }
+        // Every frame the slow viewer showed was fresh: at most the age bound plus one processing interval
+        // (100 ms) and scheduling slack. Before R10 its queue aged by 90 ms per frame shown.
+        assertThat(slowAges).allSatisfy(age -> assertThat(age).isLessThan(maxAge + 200_000_000L));
+        assertThat(device.streamChannel().clientStats()).anySatisfy(st -> assertThat(st.framesDropped()).isPositive());
     }
 }

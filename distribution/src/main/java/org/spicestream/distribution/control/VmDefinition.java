@@ -38,7 +38,8 @@ import org.spicestream.reds.SessionPolicy;
  * password | passwordFile | disableTicketing   exactly one
  * passwordExpiry   ISO instant or duration from now (30m, 2h, PT45M), with a password
  * sessionPolicy    replace | share
- * maxClients, maxSessions, sendQueueBytes, sendQueueMessages, keyFrameWaitMs, maxFrameBytes   limits (optional)
+ * maxClients, maxSessions, sendQueueBytes, sendQueueMessages, keyFrameWaitMs, maxFrameBytes, latencyMs,
+ *                  maxVideoAgeMs   limits (optional)
  * </pre>
  */
 public final class VmDefinition {
@@ -46,7 +47,7 @@ public final class VmDefinition {
     /** Every key a definition may have. */
     public static final Set<String> KEYS = Set.of("devices", "listen", "tlsListen", "password", "passwordFile",
             "passwordExpiry", "disableTicketing", "sessionPolicy", "maxClients", "maxSessions", "sendQueueBytes",
-            "sendQueueMessages", "keyFrameWaitMs", "maxFrameBytes");
+            "sendQueueMessages", "keyFrameWaitMs", "maxFrameBytes", "latencyMs", "maxVideoAgeMs");
 
     private static final Pattern SIZE = Pattern.compile("(\\d{1,12})\\s*([kKmMgG]?)");
     private static final Pattern SHORT_DURATION = Pattern.compile("(\\d{1,9})\\s*(ms|s|m|h|d)");
@@ -102,7 +103,10 @@ public final class VmDefinition {
                     Duration.ofMillis(number(fields.get("keyFrameWaitMs"), "keyFrameWaitMs",
                             defaults.keyFrameWait().toMillis())),
                     (int) size(fields.get("maxFrameBytes"), "maxFrameBytes", defaults.maxFrameBytes(),
-                            StreamLimits.DATA_MAX_BYTES));
+                            StreamLimits.DATA_MAX_BYTES),
+                    Duration.ofMillis(number(fields.get("latencyMs"), "latencyMs", defaults.latency().toMillis())),
+                    Duration.ofMillis(number(fields.get("maxVideoAgeMs"), "maxVideoAgeMs",
+                            defaults.maxVideoAge().toMillis())));
         } catch (IllegalArgumentException e) {
             throw new IllegalArgumentException("limits: " + e.getMessage(), e);
         }

@@ -85,6 +85,8 @@ public final class StreamdMetrics {
                 s -> report(s, r -> r.lastFrameDelay()));
         client("spicestream.client.report.audio.delay.ms", "audio delay in the client's last stream report",
                 s -> report(s, StreamReport::audioDelay));
+        client("spicestream.client.mm.time.latency.ms", "how far the client's multimedia clock runs behind the frames",
+                ClientStats::mmTimeLatencyMs);
     }
 
     private void client(String name, String description, ToDoubleFunction<ClientStats> value) {

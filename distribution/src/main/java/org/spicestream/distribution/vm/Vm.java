@@ -19,6 +19,7 @@ import org.spicestream.distribution.input.DisplaySizeFollower;
 import org.spicestream.distribution.input.GuestInput;
 import org.spicestream.protocol.DeviceDisplayInfo;
 import org.spicestream.reds.ConnectionConfig;
+import org.spicestream.reds.MmTimeConfig;
 import org.spicestream.reds.ListenConfig;
 import org.spicestream.reds.ServerConfig;
 import org.spicestream.reds.SessionConfig;
@@ -122,7 +123,8 @@ public final class Vm implements AutoCloseable {
                 .withAuth(config.auth())
                 .withSessions(new SessionConfig(config.sessionPolicy(), l.maxSessions(), l.maxClientsPerChannel()))
                 .withConnection(ConnectionConfig.DEFAULT.withSendQueue(l.sendQueueBytes(), l.sendQueueMessages()))
-                .withWeb(env.web());
+                .withWeb(env.web())
+                .withMmTime(MmTimeConfig.DEFAULT.withLatency(l.latency()));
     }
 
     private void startDevices(List<String> shortNames) {

@@ -15,6 +15,7 @@ import org.junit.jupiter.api.Test;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 import org.spicestream.reds.ConnectionConfig;
+import org.spicestream.streamchannel.StreamChannelConfig;
 import org.spicestream.device.CharDevice;
 import org.spicestream.device.StreamDeviceConfig;
 import org.spicestream.protocol.HostMessage;
@@ -73,7 +74,10 @@ class BoundsIT {
     void queuedBytesPerClient_theByteBoundHoldsBeforeTheMessageBound() throws Exception {
         long bound = 256 * 1024;
         int frame = 10 * 1024;
-        try (Relay relay = new Relay(b -> b.withConnection(b.connection().withSendQueue(bound, ConnectionConfig.DEFAULT_SEND_QUEUE_MAX_MESSAGES)));
+        // The age bound (R10) off: a client that does not acknowledge gets frames until its queue is full.
+        try (Relay relay = new Relay(b -> b.withConnection(b.connection().withSendQueue(bound, ConnectionConfig.DEFAULT_SEND_QUEUE_MAX_MESSAGES)),
+                StreamDeviceConfig.DEFAULT.withChannel(StreamChannelConfig.DEFAULT.withMaxVideoAge(Duration.ZERO)),
+                UnaryOperator.identity());
                 SpiceTestClient main = SpiceTestClient.connect(relay.server.localAddress(), SpiceTestClient.options());
                 SpiceTestClient stalled = SpiceTestClient.connect(relay.server.localAddress(), SpiceTestClient.options()
                         .connectionId(Integer.toUnsignedLong(main.awaitSessionId()))

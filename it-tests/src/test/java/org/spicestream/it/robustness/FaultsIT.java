@@ -340,7 +340,8 @@ class FaultsIT {
             LOG.info("[robustness] {}: largest per-client queue seen {} KiB (bound {} KiB), per client {}", what,
                     max / 1024, QUEUE_BYTES / 1024, maxQueued.values());
             assertThat(maxQueued.values()).allSatisfy(v -> assertThat(v).isLessThanOrEqualTo(QUEUE_BYTES));
-            assertThat(max).as("the bad client's queue reached its bound").isGreaterThan(QUEUE_BYTES / 2);
+            // Since R10 a client that acknowledges nothing is sent only the frames it could show fresh, so its queue
+            // stays far below the byte bound (BoundsIT, with the age bound off, fills it).
         }
 
         @Override

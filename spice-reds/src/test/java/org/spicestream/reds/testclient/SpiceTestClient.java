@@ -188,6 +188,8 @@ public final class SpiceTestClient implements AutoCloseable {
     private final CompletableFuture<Integer> linkResult = new CompletableFuture<>();
     private final CompletableFuture<LinkReply> linkReply = new CompletableFuture<>();
     private volatile boolean autoAck;
+    /** ACKs not sent while automatic ACKs were off (event-loop confined). */
+    private int owedAcks;
     private final CompletableFuture<Integer> sessionId = new CompletableFuture<>();
     private volatile boolean mini;
     private volatile int received;
@@ -369,6 +371,32 @@ public final class SpiceTestClient implements AutoCloseable {
         this.autoAck = on;
     }
 
+    /**
+     * Turns automatic ACKs back on and sends every ACK owed for the windows completed while they were off: a
+     * stalled client that processes what it had received and goes on, as spice-gtk would.
+     */
+    public void resumeAcking() {
+        ch.eventLoop().submit(() -> {
+            autoAck = true;
+            int n = owedAcks;
+            owedAcks = 0;
+            for (int i = 0; i < n; i++) {
+                ch.write(ackMessage());
+            }
+            ch.flush();
+        }).syncUninterruptibly();
+    }
+
+    private ByteBuf ackMessage() {
+        ByteBuf b = Unpooled.buffer();
+        if (mini) {
+            b.writeShortLE(SpiceMessages.MSGC_ACK).writeIntLE(0);
+        } else {
+            b.writeLongLE(0).writeShortLE(SpiceMessages.MSGC_ACK).writeIntLE(0).writeIntLE(0);
+        }
+        return b;
+    }
+
     /** Data messages received so far (pings included). */
     public int receivedCount() {
         return received;
@@ -526,6 +554,8 @@ public final class SpiceTestClient implements AutoCloseable {
                 sinceAck = 0;
                 if (c.autoAck) {
                     reply(ctx, c, SpiceMessages.MSGC_ACK, Unpooled.EMPTY_BUFFER);
+                } else {
+                    c.owedAcks++;
                 }
             }
             if (m.type() != SpiceMessages.MSG_PING || !c.opts.hidePings) {
