@@ -1,7 +1,7 @@
 import test from 'node:test';
 import assert from 'node:assert/strict';
 import { CODEC } from '../../main/resources/org/spicestream/webclient/site/js/constants.js';
-import { codecString, isKeyFrame, probeCodecs, unescapeRbsp, vp9Header } from '../../main/resources/org/spicestream/webclient/site/js/codecs.js';
+import { codecString, colorSpaceOf, isKeyFrame, probeCodecs, unescapeRbsp, vp9Header } from '../../main/resources/org/spicestream/webclient/site/js/codecs.js';
 import { keyframe } from './helpers.js';
 
 const FIXTURES = { h264: CODEC.H264, h265: CODEC.H265, vp8: CODEC.VP8, vp9: CODEC.VP9 };
@@ -27,9 +27,22 @@ test('codec strings come from the stream headers', () => {
 });
 
 test('the VP9 header gives profile and frame type', () => {
-  assert.deepEqual(vp9Header(keyframe('vp9_0_key')), { profile: 0, keyFrame: true, bitDepth: 8 });
+  assert.deepEqual(vp9Header(keyframe('vp9_0_key')), { profile: 0, keyFrame: true, bitDepth: 8, colorSpace: 0, fullRange: false });
   assert.equal(vp9Header(keyframe('vp9_1_delta')).keyFrame, false);
   assert.equal(vp9Header(Uint8Array.of(0x40)), null);
+});
+
+test('colour spaces: VP8 is BT.601, VP9 says its own, unknown follows the picture height', () => {
+  assert.equal(colorSpaceOf(CODEC.VP8, keyframe('vp8_0_key'), 1080).matrix, 'smpte170m');
+  assert.equal(colorSpaceOf(CODEC.H264, keyframe('h264_0_key'), 1080), null);
+  // the fixture's key frame leaves color_space unknown (0)
+  assert.equal(colorSpaceOf(CODEC.VP9, keyframe('vp9_0_key'), 480).matrix, 'smpte170m');
+  assert.equal(colorSpaceOf(CODEC.VP9, keyframe('vp9_0_key'), 720).matrix, 'bt709');
+  // color_space 2 (BT.709) full range, written into a copy of the header: bits after the sync code
+  const k = keyframe('vp9_0_key').slice();
+  // byte 4 holds color_space (3 bits) and color_range (1 bit) at its top for profile 0
+  k[4] = (k[4] & 0x0f) | (2 << 5) | (1 << 4);
+  assert.deepEqual(colorSpaceOf(CODEC.VP9, k, 480), { primaries: 'bt709', transfer: 'bt709', matrix: 'bt709', fullRange: true });
 });
 
 test('emulation-prevention bytes are removed', () => {

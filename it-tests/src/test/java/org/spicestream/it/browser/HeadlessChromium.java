@@ -133,6 +133,7 @@ final class HeadlessChromium implements AutoCloseable {
         listener.owner = c;
         c.send("Runtime.enable", "{}");
         c.send("Page.enable", "{}");
+        c.send("Log.enable", "{}"); // failed loads and CSP violations are reported here, not on the console
         LOG.info("chromium started ({}), page {}", chromium, pageUrl);
         return c;
     }
@@ -156,9 +157,52 @@ final class HeadlessChromium implements AutoCloseable {
 
     /** Evaluates an expression that yields a string; returns the string (null if it yielded null/undefined). */
     String evaluateString(String expression) {
-        String resp = send("Runtime.evaluate", "{\"expression\":" + quote(expression) + ",\"returnByValue\":true}");
-        Matcher m = Pattern.compile("\"value\":\"((?:[^\"\\\\]|\\\\.)*)\"").matcher(resp);
-        return m.find() ? unescape(m.group(1)) : null;
+        return evaluateString(expression, false);
+    }
+
+    /**
+     * Evaluates an expression that yields a string, or a promise of one when {@code awaitPromise}; null if it yielded
+     * null/undefined. An exception in the page fails with its description.
+     */
+    String evaluateString(String expression, boolean awaitPromise) {
+        String resp = send("Runtime.evaluate", "{\"expression\":" + quote(expression) + ",\"returnByValue\":true"
+                + (awaitPromise ? ",\"awaitPromise\":true" : "") + "}");
+        if (resp.contains("\"exceptionDetails\"")) {
+            throw new IllegalStateException("page threw: " + resp.substring(0, Math.min(1000, resp.length())));
+        }
+        return stringValue(resp);
+    }
+
+    /** The "value" string of a response (scanned, not matched by a regex: values can be megabytes of base64). */
+    static String stringValue(String resp) {
+        String key = "\"value\":\"";
+        int start = resp.indexOf(key);
+        if (start < 0) {
+            return null;
+        }
+        start += key.length();
+        int end = start;
+        while (end < resp.length() && resp.charAt(end) != '"') {
+            end += resp.charAt(end) == '\\' ? 2 : 1;
+        }
+        return unescape(resp.substring(start, end));
+    }
+
+    /** A mouse event at (x, y) in CSS pixels of the page: mousePressed, mouseReleased, mouseMoved or mouseWheel. */
+    void mouse(String type, double x, double y, String button, int buttons, double deltaY) {
+        send("Input.dispatchMouseEvent", "{\"type\":\"" + type + "\",\"x\":" + x + ",\"y\":" + y + ",\"button\":\""
+                + button + "\",\"buttons\":" + buttons + ",\"clickCount\":" + (type.equals("mouseMoved") ? 0 : 1)
+                + ",\"deltaX\":0,\"deltaY\":" + deltaY + "}");
+    }
+
+    /**
+     * A key event: {@code type} keyDown or keyUp, {@code code} the physical key (KeyboardEvent.code), {@code key} its
+     * meaning, {@code keyCode} the Windows virtual key code, {@code modifiers} Alt 1, Ctrl 2, Meta 4, Shift 8.
+     */
+    void key(String type, String code, String key, int keyCode, int modifiers) {
+        send("Input.dispatchKeyEvent", "{\"type\":\"" + type + "\",\"code\":\"" + code + "\",\"key\":\"" + key
+                + "\",\"windowsVirtualKeyCode\":" + keyCode + ",\"nativeVirtualKeyCode\":" + keyCode
+                + ",\"modifiers\":" + modifiers + "}");
     }
 
     /** A PNG of the area (CSS pixels) of the page. */
@@ -172,11 +216,22 @@ final class HeadlessChromium implements AutoCloseable {
         return Base64.getDecoder().decode(m.group(1));
     }
 
-    /** The page's console messages and exceptions so far. */
+    /** The page's console messages, exceptions and browser log entries so far. */
     List<String> console() {
         synchronized (console) {
             return List.copyOf(console);
         }
+    }
+
+    /** What of {@link #console()} is an error or a warning: exceptions, console.error/warn, failed loads, CSP. */
+    List<String> consoleProblems() {
+        return console().stream().filter(HeadlessChromium::isProblem).toList();
+    }
+
+    private static boolean isProblem(String event) {
+        return event.startsWith("{\"method\":\"Runtime.exceptionThrown\"")
+                || event.matches("(?s)\\{\"method\":\"Runtime.consoleAPICalled\",\"params\":\\{\"type\":\"(error|warning|assert)\".*")
+                || event.matches("(?s)\\{\"method\":\"Log.entryAdded\".*\"level\":\"(error|warning)\".*");
     }
 
     private void onMessage(String text) {
@@ -187,7 +242,8 @@ final class HeadlessChromium implements AutoCloseable {
                 f.complete(text);
             }
         } else if (text.startsWith("{\"method\":\"Runtime.consoleAPICalled\"")
-                || text.startsWith("{\"method\":\"Runtime.exceptionThrown\"")) {
+                || text.startsWith("{\"method\":\"Runtime.exceptionThrown\"")
+                || text.startsWith("{\"method\":\"Log.entryAdded\"")) {
             if (console.size() < MAX_CONSOLE_LINES) {
                 console.add(text.length() > 500 ? text.substring(0, 500) : text);
             }

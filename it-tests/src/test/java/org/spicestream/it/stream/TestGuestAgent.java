@@ -9,6 +9,8 @@ import java.net.UnixDomainSocketAddress;
 import java.nio.ByteBuffer;
 import java.nio.channels.SocketChannel;
 import java.nio.file.Path;
+import java.time.Instant;
+import java.util.ArrayDeque;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Map;
@@ -48,6 +50,9 @@ public final class TestGuestAgent implements AutoCloseable {
     private volatile boolean restart;
     private volatile int framesSent;
     private volatile boolean sendCursor = true;
+    private volatile CursorSet cursorShape = CursorSet.of(2, 2, 1, 1, CursorType.ALPHA, new byte[16]);
+    private volatile int[] cursorPosition;
+    private final ArrayDeque<FrameWrite> writes = new ArrayDeque<>();
     private Thread reader;
     private Thread writer;
 
@@ -55,6 +60,26 @@ public final class TestGuestAgent implements AutoCloseable {
         this.socket = socket;
         this.media = media;
         this.fps = fps;
+    }
+
+    /** When a frame's DATA started to go into the port: the frame's index in its stream, wall-clock microseconds. */
+    public record FrameWrite(int index, long epochMicros) {}
+
+    /** Frame writes kept for {@link #writes()} (the oldest go first). */
+    public static final int MAX_FRAME_WRITES = 100_000;
+
+    /** The cursor shape sent after each FORMAT, and a fixed position for it instead of one moving with the frames. */
+    public TestGuestAgent cursor(CursorSet shape, int x, int y) {
+        this.cursorShape = shape;
+        this.cursorPosition = new int[] {x, y};
+        return this;
+    }
+
+    /** The last {@link #MAX_FRAME_WRITES} frame writes, oldest first (glass-to-glass: written → shown). */
+    public List<FrameWrite> writes() {
+        synchronized (writes) {
+            return new ArrayList<>(writes);
+        }
     }
 
     /** Opens the port (connects). */
@@ -193,12 +218,20 @@ public final class TestGuestAgent implements AutoCloseable {
                     write(new Format(stream.width(), stream.height(), codec));
                     formats.add(stream.width() + "x" + stream.height() + " " + codec);
                     if (sendCursor) {
-                        write(CursorSet.of(2, 2, 1, 1, CursorType.ALPHA, new byte[16]));
+                        write(cursorShape);
                     }
+                }
+                Instant at = Instant.now();
+                synchronized (writes) {
+                    if (writes.size() == MAX_FRAME_WRITES) {
+                        writes.removeFirst();
+                    }
+                    writes.addLast(new FrameWrite(index, at.getEpochSecond() * 1_000_000 + at.getNano() / 1000));
                 }
                 write(new Data(Unpooled.wrappedBuffer(stream.frame(index))));
                 if (sendCursor) {
-                    write(new CursorMove(index * 3, 100));
+                    int[] p = cursorPosition;
+                    write(p == null ? new CursorMove(index * 3, 100) : new CursorMove(p[0], p[1]));
                 }
                 framesSent++;
                 index = (index + 1) % stream.frameCount();

@@ -8,8 +8,10 @@ package org.spicestream.testsupport.media;
  * @param gop distance between key frames (fixed: no scene-cut key frames); ignored for MJPEG, where
  *     every frame is a key frame
  * @param pattern what the picture shows
+ * @param quality how closely the encoded stream follows the source picture
  */
-public record MediaSpec(VideoCodec codec, int width, int height, int frameCount, int fps, int gop, Pattern pattern) {
+public record MediaSpec(VideoCodec codec, int width, int height, int frameCount, int fps, int gop, Pattern pattern,
+        Quality quality) {
 
     /** The picture of a test stream. */
     public enum Pattern {
@@ -17,6 +19,14 @@ public record MediaSpec(VideoCodec codec, int width, int height, int frameCount,
         TESTSRC2,
         /** {@code testsrc2} with the frame's index (0, 1, …) as {@link FrameNumberCode} blocks over the top band. */
         FRAME_NUMBER
+    }
+
+    /** How hard the encoder tries. */
+    public enum Quality {
+        /** Small streams: MJPEG ≈ 39 dB against the source, H.264 ≈ 36, VP8 / VP9 ≈ 31 (rate-controlled). */
+        STANDARD,
+        /** Quality-controlled encodes of 37 dB or more against the source in every codec (PSNR checks of a client's picture). */
+        HIGH
     }
 
     /** Largest size the kit makes: a SPICE client allocates 4 bytes per pixel, tests stay small. */
@@ -37,8 +47,8 @@ public record MediaSpec(VideoCodec codec, int width, int height, int frameCount,
         if (frameCount < 1 || fps < 1 || gop < 1) {
             throw new IllegalArgumentException("frameCount, fps and gop must be positive");
         }
-        if (pattern == null) {
-            throw new IllegalArgumentException("pattern");
+        if (pattern == null || quality == null) {
+            throw new IllegalArgumentException("pattern and quality");
         }
         if (pattern == Pattern.FRAME_NUMBER && frameCount > FrameNumberCode.MAX_NUMBER + 1) {
             throw new IllegalArgumentException("the frame-number code holds at most " + (FrameNumberCode.MAX_NUMBER + 1) + " frames");
@@ -50,22 +60,32 @@ public record MediaSpec(VideoCodec codec, int width, int height, int frameCount,
         this(codec, width, height, frameCount, fps, gop, Pattern.TESTSRC2);
     }
 
+    /** A {@link Quality#STANDARD} stream. */
+    public MediaSpec(VideoCodec codec, int width, int height, int frameCount, int fps, int gop, Pattern pattern) {
+        this(codec, width, height, frameCount, fps, gop, pattern, Quality.STANDARD);
+    }
+
     /** {@code frameCount} frames at 30 fps with a key frame every 30 frames. */
     public static MediaSpec of(VideoCodec codec, int width, int height, int frameCount) {
         return new MediaSpec(codec, width, height, frameCount, DEFAULT_FPS, DEFAULT_GOP);
     }
 
     public MediaSpec withFps(int newFps) {
-        return new MediaSpec(codec, width, height, frameCount, newFps, gop, pattern);
+        return new MediaSpec(codec, width, height, frameCount, newFps, gop, pattern, quality);
     }
 
     public MediaSpec withGop(int newGop) {
-        return new MediaSpec(codec, width, height, frameCount, fps, newGop, pattern);
+        return new MediaSpec(codec, width, height, frameCount, fps, newGop, pattern, quality);
     }
 
     /** The same stream with each frame's index drawn as {@link FrameNumberCode} blocks (glass-to-glass tests). */
     public MediaSpec withFrameNumbers() {
-        return new MediaSpec(codec, width, height, frameCount, fps, gop, Pattern.FRAME_NUMBER);
+        return new MediaSpec(codec, width, height, frameCount, fps, gop, Pattern.FRAME_NUMBER, quality);
+    }
+
+    /** The same stream encoded at {@code newQuality}. */
+    public MediaSpec withQuality(Quality newQuality) {
+        return new MediaSpec(codec, width, height, frameCount, fps, gop, pattern, newQuality);
     }
 
     /**
@@ -89,7 +109,7 @@ public record MediaSpec(VideoCodec codec, int width, int height, int frameCount,
     @Override
     public String toString() {
         return codec + " " + width + "x" + height + " " + frameCount + "f@" + fps + " gop" + gop
-                + (pattern == Pattern.FRAME_NUMBER ? " numbered" : "");
+                + (pattern == Pattern.FRAME_NUMBER ? " numbered" : "") + (quality == Quality.HIGH ? " hq" : "");
     }
 
     /** YUV colour matrices the kit uses, with ffmpeg's names for them. */

@@ -42,6 +42,10 @@ public final class TestMedia {
     private static final int MJPEG_QSCALE = 3;
     /** Bits per pixel per frame for the rate-controlled VPx encoders: ~31+ dB on testsrc2. */
     private static final double VPX_BITS_PER_PIXEL = 0.15;
+    /** x264 / x265 constant rate factor of {@link MediaSpec.Quality#HIGH}. */
+    private static final int HIGH_QUALITY_CRF = 14;
+    /** JPEG quality scale of {@link MediaSpec.Quality#HIGH}. */
+    private static final int HIGH_QUALITY_QSCALE = 2;
 
     private static final Logger LOG = LoggerFactory.getLogger(TestMedia.class);
     private static final Map<MediaSpec, EncodedStream> LOADED = new ConcurrentHashMap<>();
@@ -186,8 +190,12 @@ public final class TestMedia {
         List<String> tags = List.of("-colorspace", matrix.colorspaceTag(), "-color_primaries", matrix.primariesTag(),
                 "-color_trc", matrix.transferTag(), "-color_range", range);
         String bitrate = Long.toString(Math.round(spec.width() * (double) spec.height() * spec.fps() * VPX_BITS_PER_PIXEL));
+        boolean high = spec.quality() == MediaSpec.Quality.HIGH;
+        // HIGH: constant quality instead of a bit rate, about 39 dB against the source in every codec
+        List<String> vpxRate = high ? List.of("-b:v", "0", "-crf", spec.codec() == VideoCodec.VP8 ? "8" : "20")
+                : List.of("-b:v", bitrate);
         switch (spec.codec()) {
-            case MJPEG -> a.addAll(List.of("-c:v", "mjpeg", "-q:v", Integer.toString(MJPEG_QSCALE),
+            case MJPEG -> a.addAll(List.of("-c:v", "mjpeg", "-q:v", Integer.toString(high ? HIGH_QUALITY_QSCALE : MJPEG_QSCALE),
                     "-f", "image2", "-start_number", "0", OUT + "/jpeg/%05d.jpg"));
             case H264 -> {
                 // aud: the split points; repeat-headers: SPS/PPS before every IDR, so any IDR can start a
@@ -195,6 +203,9 @@ public final class TestMedia {
                 a.addAll(List.of("-c:v", "libx264", "-preset", "veryfast", "-profile:v", "baseline", "-bf", "0",
                         "-g", gop, "-keyint_min", gop, "-sc_threshold", "0",
                         "-x264-params", "aud=1:repeat-headers=1:scenecut=0"));
+                if (high) {
+                    a.addAll(List.of("-crf", Integer.toString(HIGH_QUALITY_CRF)));
+                }
                 a.addAll(tags);
                 a.addAll(List.of("-f", "h264", OUT + "/stream.h264"));
             }
@@ -203,16 +214,26 @@ public final class TestMedia {
                 a.addAll(List.of("-c:v", "libx265", "-preset", "ultrafast",
                         "-x265-params", "log-level=error:aud=1:repeat-headers=1:keyint=" + gop + ":min-keyint=" + gop
                                 + ":scenecut=0:bframes=0:open-gop=0"));
+                if (high) {
+                    a.addAll(List.of("-crf", Integer.toString(HIGH_QUALITY_CRF)));
+                }
                 a.addAll(tags);
                 a.addAll(List.of("-f", "hevc", OUT + "/stream.h265"));
             }
-            case VP8 -> a.addAll(List.of("-c:v", "libvpx", "-deadline", "realtime", "-cpu-used", "8", "-b:v", bitrate,
-                    "-g", gop, "-keyint_min", gop, "-auto-alt-ref", "0", "-lag-in-frames", "0",
-                    "-f", "ivf", OUT + "/stream.ivf"));
+            case VP8 -> {
+                a.addAll(List.of("-c:v", "libvpx", "-deadline", "realtime", "-cpu-used", "8"));
+                a.addAll(vpxRate);
+                if (high) {
+                    a.addAll(List.of("-qmin", "4", "-qmax", "12"));
+                }
+                a.addAll(List.of("-g", gop, "-keyint_min", gop, "-auto-alt-ref", "0", "-lag-in-frames", "0",
+                        "-f", "ivf", OUT + "/stream.ivf"));
+            }
             case VP9 -> {
                 // No alt-ref / lag: every IVF frame is one shown frame, never a superframe with a hidden one.
-                a.addAll(List.of("-c:v", "libvpx-vp9", "-deadline", "realtime", "-cpu-used", "8", "-row-mt", "1",
-                        "-b:v", bitrate, "-g", gop, "-keyint_min", gop, "-auto-alt-ref", "0", "-lag-in-frames", "0"));
+                a.addAll(List.of("-c:v", "libvpx-vp9", "-deadline", "realtime", "-cpu-used", "8", "-row-mt", "1"));
+                a.addAll(vpxRate);
+                a.addAll(List.of("-g", gop, "-keyint_min", gop, "-auto-alt-ref", "0", "-lag-in-frames", "0"));
                 a.addAll(tags);
                 a.addAll(List.of("-f", "ivf", OUT + "/stream.ivf"));
             }
@@ -246,9 +267,10 @@ public final class TestMedia {
 
     private static EncodedStream loadOrGenerate(MediaSpec spec) {
         Path root = cacheRoot();
-        Path dir = root.resolve(String.format(Locale.ROOT, "%s-%dx%d-%df-%dfps-g%d%s-%s", spec.codec().name().toLowerCase(Locale.ROOT),
+        Path dir = root.resolve(String.format(Locale.ROOT, "%s-%dx%d-%df-%dfps-g%d%s%s-%s", spec.codec().name().toLowerCase(Locale.ROOT),
                 spec.width(), spec.height(), spec.frameCount(), spec.fps(), spec.gop(),
-                spec.pattern() == MediaSpec.Pattern.FRAME_NUMBER ? "-numbered" : "", cacheKey(spec)));
+                spec.pattern() == MediaSpec.Pattern.FRAME_NUMBER ? "-numbered" : "",
+                spec.quality() == MediaSpec.Quality.HIGH ? "-hq" : "", cacheKey(spec)));
         if (Files.exists(dir.resolve(".complete"))) {
             return load(spec, dir);
         }

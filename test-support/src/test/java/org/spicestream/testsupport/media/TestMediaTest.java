@@ -104,6 +104,16 @@ class TestMediaTest {
         assertThat(TestMedia.psnr(decoded, s.sourceFrame(40).crop(0, band, W, H - band))).isLessThan(25.0);
     }
 
+    @ParameterizedTest
+    @EnumSource(VideoCodec.class)
+    void highQualityStreamsFollowTheSourceClosely(VideoCodec codec) {
+        EncodedStream s = TestMedia.get(MediaSpec.of(codec, W, H, 10).withFrameNumbers().withQuality(MediaSpec.Quality.HIGH));
+        for (int i : List.of(0, 5, 9)) {
+            assertThat(TestMedia.psnr(s.decodedFrame(i), s.sourceFrame(i))).as("%s frame %d", codec, i).isGreaterThan(37.0);
+        }
+        assertThat(s.spec().toString()).endsWith(" hq");
+    }
+
     @Test
     void encodingIsDeterministic(@TempDir Path a, @TempDir Path b) {
         MediaSpec spec = MediaSpec.of(VideoCodec.H264, 64, 48, 5);

@@ -113,6 +113,35 @@ class BitReader {
   }
 }
 
+const VP9_CS_RGB = 7;
+/** VP9 color_space values -> WebCodecs matrix (0 unknown and 6 reserved: not known). */
+const VP9_MATRIX = Object.freeze({ 1: 'smpte170m', 2: 'bt709', 3: 'smpte170m', 4: 'smpte240m', 5: 'bt2020-ncl', 7: 'rgb' });
+
+const BT601 = Object.freeze({ primaries: 'smpte170m', transfer: 'smpte170m', matrix: 'smpte170m', fullRange: false });
+const BT709 = Object.freeze({ primaries: 'bt709', transfer: 'bt709', matrix: 'bt709', fullRange: false });
+
+/**
+ * The colour space to give the decoder where the bits say more than the browser would guess, or null to let the
+ * decoder decide (H.264 and H.265 carry their VUI, which browsers read). VP8 is always BT.601 (RFC 6386); VP9
+ * names its matrix and range in every key frame. Where a stream does not tell, SD is taken as BT.601 and HD
+ * (720 lines and more) as BT.709, as video players do.
+ */
+export function colorSpaceOf(codec, keyFrame, height) {
+  if (codec === CODEC.VP8) {
+    return BT601;
+  }
+  if (codec !== CODEC.VP9) {
+    return null;
+  }
+  const h = vp9Header(keyFrame);
+  const matrix = h && VP9_MATRIX[h.colorSpace];
+  if (!matrix) {
+    return height >= 720 ? BT709 : BT601;
+  }
+  const base = matrix === 'bt709' ? BT709 : BT601;
+  return { ...base, matrix, fullRange: h.fullRange };
+}
+
 /** VP9 uncompressed header, as far as needed: profile, key frame, bit depth (of key frames). */
 export function vp9Header(bytes) {
   try {
@@ -131,6 +160,8 @@ export function vp9Header(bytes) {
     }
     const keyFrame = r.u(1) === 0;
     let bitDepth = 8;
+    let colorSpace = 0;
+    let fullRange = false;
     if (keyFrame) {
       r.u(1); // show_frame
       r.u(1); // error_resilient_mode
@@ -140,8 +171,10 @@ export function vp9Header(bytes) {
       if (profile >= 2) {
         bitDepth = r.u(1) ? 12 : 10;
       }
+      colorSpace = r.u(3);
+      fullRange = colorSpace !== VP9_CS_RGB && r.u(1) === 1;
     }
-    return { profile, keyFrame, bitDepth };
+    return keyFrame ? { profile, keyFrame, bitDepth, colorSpace, fullRange } : { profile, keyFrame, bitDepth };
   } catch (e) {
     return null;
   }

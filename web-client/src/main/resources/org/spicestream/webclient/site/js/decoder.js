@@ -3,7 +3,7 @@
 // once; what cannot be shown is reported to onDrop.
 
 import { CODEC } from './constants.js';
-import { codecString, isKeyFrame } from './codecs.js';
+import { codecString, colorSpaceOf, isKeyFrame } from './codecs.js';
 
 /**
  * Frames the video decoder may hold before the client skips to the next key frame: far more than a
@@ -104,6 +104,10 @@ export class VideoStreamDecoder {
     if (this.width > 0 && this.height > 0) {
       this.config.codedWidth = this.width;
       this.config.codedHeight = this.height;
+    }
+    const colorSpace = colorSpaceOf(this.codec, keyFrame, this.height);
+    if (colorSpace) {
+      this.config.colorSpace = colorSpace;
     }
     try {
       this.decoder.configure(this.config);
