@@ -40,6 +40,7 @@ final class BrowserRig implements AutoCloseable {
     private final Path directory;
     private final MultiThreadIoEventLoopGroup deviceLoops = SocketEventLoops.newGroup(1);
     private final List<StreamDevice> devices = new ArrayList<>();
+    private final List<ClientPage> pages = new ArrayList<>();
 
     /** {@code config} adjusts the default: loopback, port 0, no ticketing, the built-in client. */
     BrowserRig(UnaryOperator<ServerConfig> config) throws IOException {
@@ -75,8 +76,16 @@ final class BrowserRig implements AutoCloseable {
         return "http://127.0.0.1:" + server.localAddress().getPort() + path;
     }
 
+    /** The client's page at {@code path} in {@code chromium}; it is left before this server closes. */
+    ClientPage open(HeadlessChromium chromium, String path) {
+        ClientPage page = new ClientPage(chromium);
+        pages.add(page);
+        return page.open(url(path));
+    }
+
     @Override
     public void close() throws IOException {
+        pages.forEach(ClientPage::close);
         devices.forEach(StreamDevice::close);
         server.close();
         deviceLoops.shutdownGracefully(0, 2, TimeUnit.SECONDS).syncUninterruptibly();

@@ -18,7 +18,7 @@ import org.spicestream.testsupport.media.RgbImage;
  * ({@code window.spicestream}): status, the codecs it announced, its canvases, and a record of every frame drawn
  * with the frame number read back from the canvas right after the draw.
  */
-final class ClientPage {
+final class ClientPage implements AutoCloseable {
 
     /** Time for the page to connect, or to show a stream. */
     static final Duration TIMEOUT = Duration.ofSeconds(30);
@@ -164,6 +164,12 @@ final class ClientPage {
                 + "').getBoundingClientRect(); return [r.left, r.top, r.width, r.height].join(','); })()").split(",");
         return new double[] {Double.parseDouble(v[0]), Double.parseDouble(v[1]), Double.parseDouble(v[2]),
                 Double.parseDouble(v[3])};
+    }
+
+    /** Leaves the page (before its server goes away: a page left running would try to reconnect). */
+    @Override
+    public void close() {
+        chromium.navigate("about:blank");
     }
 
     /** The page's wall clock minus ours, in ms (both read the system clock). */

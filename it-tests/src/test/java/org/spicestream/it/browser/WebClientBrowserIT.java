@@ -13,12 +13,19 @@ import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.BeforeEach;
+import org.junit.jupiter.api.Test;
 import org.junit.jupiter.params.ParameterizedTest;
 import org.junit.jupiter.params.provider.EnumSource;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 import org.spicestream.it.browser.ClientPage.DrawnFrame;
 import org.spicestream.it.stream.TestGuestAgent;
+import org.spicestream.protocol.CursorSet;
+import org.spicestream.protocol.CursorType;
+import org.spicestream.reds.AuthConfig;
+import org.spicestream.reds.InputConfig;
+import org.spicestream.reds.testclient.RecordingInputSink;
+import org.spicestream.reds.testclient.SpiceTestClient;
 import org.spicestream.testsupport.ExternalTools;
 import org.spicestream.testsupport.media.EncodedStream;
 import org.spicestream.testsupport.media.FrameNumberCode;
@@ -52,6 +59,8 @@ class WebClientBrowserIT {
      * BrowserLatencyPerf): fails on the 400 ms a client waiting for the multimedia clock would show.
      */
     static final double MAX_P50_MS = 200;
+    /** Time for an input event to reach the sink. */
+    static final Duration EVENT_TIMEOUT = Duration.ofSeconds(10);
 
     private static HeadlessChromium chromium;
     private int consoleMark;
@@ -93,7 +102,7 @@ class WebClientBrowserIT {
             Path socket = rig.addDisplay();
             await().atMost(Duration.ofSeconds(10)).until(() -> Files.exists(socket));
             try (TestGuestAgent guest = new TestGuestAgent(socket, Map.of(codec, stream), FPS).open()) {
-                ClientPage page = new ClientPage(chromium).open(rig.url("/"));
+                ClientPage page = rig.open(chromium, "/");
                 page.awaitState("connected");
                 assertThat(page.codecs()).as("what Chromium decodes, announced").contains("MJPEG", "H.264", "VP8", "VP9");
                 page.recordFrames();
@@ -147,6 +156,234 @@ class WebClientBrowserIT {
                 assertThat(rig.reports).allSatisfy(r -> assertThat(r.isInvalidStream()).isFalse());
             }
         }
+    }
+
+    @Test
+    void keysAndTheMouseReachTheInputSinkAsAbsolutePositions() throws Exception {
+        RecordingInputSink sink = new RecordingInputSink();
+        try (BrowserRig rig = new BrowserRig(c -> c.withInput(new InputConfig(sink, true)))) {
+            Path socket = rig.addDisplay();
+            await().atMost(Duration.ofSeconds(10)).until(() -> Files.exists(socket));
+            try (TestGuestAgent guest = new TestGuestAgent(socket, Map.of(VideoCodec.MJPEG, plainStream()), FPS).open()) {
+                ClientPage page = rig.open(chromium, "/");
+                page.awaitState("connected");
+                page.awaitTrue("spicestream.inputsReady() && spicestream.mouseMode() === 'client'"
+                        + " && document.getElementById('display-0') && document.getElementById('display-0').width === " + WIDTH);
+                double[] box = page.canvasBox(0);
+                double scale = box[2] / WIDTH;
+
+                // keys go nowhere before the display has the focus
+                typeKey("KeyQ", "q", 81, 0);
+                // the pointer over the display: positions in the guest's pixels, on display 0
+                chromium.mouse("mouseMoved", box[0] + 320.5 * scale, box[1] + 180.5 * scale, "none", 0, 0);
+                assertThat(sink.nextStartingWith("position", EVENT_TIMEOUT)).matches("position 3(19|20|21) 1(79|80|81) 0 0");
+                // a click focuses the display and is sent where the pointer is
+                chromium.mouse("mousePressed", box[0] + 100.5 * scale, box[1] + 50.5 * scale, "left", 1, 0);
+                chromium.mouse("mouseReleased", box[0] + 100.5 * scale, box[1] + 50.5 * scale, "left", 0, 0);
+                assertThat(sink.nextStartingWith("position", EVENT_TIMEOUT)).matches("position (99|100|101) (49|50|51) 0 0");
+                assertThat(sink.nextStartingWith("mouse-press", EVENT_TIMEOUT)).isEqualTo("mouse-press 1 1");
+                assertThat(sink.nextStartingWith("mouse-release", EVENT_TIMEOUT)).isEqualTo("mouse-release 1 0");
+                // one wheel notch down
+                chromium.mouse("mouseWheel", box[0] + 100.5 * scale, box[1] + 50.5 * scale, "none", 0, 120);
+                assertThat(sink.nextStartingWith("mouse-press", EVENT_TIMEOUT)).isEqualTo("mouse-press 5 16");
+                assertThat(sink.nextStartingWith("mouse-release", EVENT_TIMEOUT)).isEqualTo("mouse-release 5 0");
+                // keys as set-1 scan codes (extended ones with E0); a browser shortcut (F11) stays with the browser
+                typeKey("KeyA", "a", 65, 0);
+                typeKey("F11", "F11", 122, 0);
+                typeKey("ArrowRight", "ArrowRight", 39, 0);
+                assertThat(keyEvents(sink, 4)).containsExactly("press 1e", "release 1e", "press e04d", "release e04d");
+                // a key held while the focus leaves the display is released
+                chromium.key("keyDown", "ShiftLeft", "Shift", 16, 8);
+                assertThat(keyEvents(sink, 1)).containsExactly("press 2a");
+                chromium.evaluateString("document.activeElement.blur(), 'ok'");
+                assertThat(keyEvents(sink, 1)).containsExactly("release 2a");
+                assertThat(sink.events()).noneMatch(e -> e.equals("press 10") || e.equals("press 57"));
+            }
+        }
+    }
+
+    @Test
+    void relativeMotionWithTheMouseCapturedInServerMode() throws Exception {
+        RecordingInputSink sink = new RecordingInputSink();
+        try (BrowserRig rig = new BrowserRig(c -> c.withInput(new InputConfig(sink, false)))) {
+            Path socket = rig.addDisplay();
+            await().atMost(Duration.ofSeconds(10)).until(() -> Files.exists(socket));
+            try (TestGuestAgent guest = new TestGuestAgent(socket, Map.of(VideoCodec.MJPEG, plainStream()), FPS).open()) {
+                ClientPage page = rig.open(chromium, "/");
+                page.awaitState("connected");
+                page.awaitTrue("spicestream.inputsReady() && spicestream.mouseMode() === 'server'"
+                        + " && document.getElementById('display-0') && document.getElementById('display-0').width === " + WIDTH);
+                double[] box = page.canvasBox(0);
+                double x = box[0] + box[2] / 2;
+                double y = box[1] + box[3] / 2;
+                // hovering sends nothing in SERVER mode; the first click captures the pointer (and is not sent)
+                chromium.mouse("mouseMoved", x, y, "none", 0, 0);
+                chromium.mouse("mousePressed", x, y, "left", 1, 0);
+                chromium.mouse("mouseReleased", x, y, "left", 0, 0);
+                page.awaitTrue("document.pointerLockElement === document.getElementById('display-0')");
+                chromium.mouse("mouseMoved", x + 40, y + 20, "none", 0, 0);
+                String motion = sink.nextStartingWith("motion", EVENT_TIMEOUT);
+                double scale = box[2] / WIDTH;
+                assertThat(motion).as("moved 40, 20 CSS pixels at scale %.3f", scale)
+                        .isEqualTo("motion " + Math.round(40 / scale) + " " + Math.round(20 / scale) + " 0");
+                chromium.mouse("mousePressed", x + 40, y + 20, "right", 2, 0);
+                assertThat(sink.nextStartingWith("mouse-press", EVENT_TIMEOUT)).isEqualTo("mouse-press 3 4");
+                chromium.mouse("mouseReleased", x + 40, y + 20, "right", 0, 0);
+                assertThat(sink.nextStartingWith("mouse-release", EVENT_TIMEOUT)).isEqualTo("mouse-release 3 0");
+                assertThat(sink.events()).noneMatch(e -> e.startsWith("position"));
+            }
+        }
+    }
+
+    @Test
+    void theGuestsCursorShapeShowsWhereTheGuestPutsIt() throws Exception {
+        // 16x16 ALPHA arrow-ish shape: red inside, opaque blue border, hot spot (2, 3)
+        int size = 16;
+        byte[] bgra = new byte[size * size * 4];
+        for (int i = 0; i < size * size; i++) {
+            boolean border = i % size == 0 || i % size == size - 1 || i / size == 0 || i / size == size - 1;
+            bgra[4 * i] = (byte) (border ? 255 : 0);
+            bgra[4 * i + 2] = (byte) (border ? 0 : 255);
+            bgra[4 * i + 3] = (byte) 255;
+        }
+        try (BrowserRig rig = new BrowserRig(c -> c)) {
+            Path socket = rig.addDisplay();
+            await().atMost(Duration.ofSeconds(10)).until(() -> Files.exists(socket));
+            try (TestGuestAgent guest = new TestGuestAgent(socket, Map.of(VideoCodec.MJPEG, plainStream()), FPS)
+                    .cursor(CursorSet.of(size, size, 2, 3, CursorType.ALPHA, bgra), 200, 100).open()) {
+                ClientPage page = rig.open(chromium, "/");
+                page.awaitState("connected");
+                page.awaitTrue("(() => { const c = document.querySelector('.display canvas.guest-cursor');"
+                        + " return c && !c.hidden && c.width === 16; })()");
+                // the shape's own pixels
+                String pixels = chromium.evaluateString("(() => { const c = document.querySelector('canvas.guest-cursor');"
+                        + " const d = c.getContext('2d').getImageData(0, 0, 16, 16).data;"
+                        + " return [d[0], d[1], d[2], d[3], d[4 * (8 * 16 + 8)], d[4 * (8 * 16 + 8) + 1], d[4 * (8 * 16 + 8) + 2]].join(','); })()");
+                assertThat(pixels).isEqualTo("0,0,255,255,255,0,0");
+                // placed with its hot spot on the guest's position, at the display's scale, and on the screen
+                double[] box = page.canvasBox(0);
+                double scale = box[2] / WIDTH;
+                String[] at = chromium.evaluateString("(() => { const r = document.querySelector('canvas.guest-cursor')"
+                        + ".getBoundingClientRect(); return [r.left, r.top, r.width].join(','); })()").split(",");
+                assertThat(Double.parseDouble(at[0])).isCloseTo(box[0] + (200 - 2) * scale, org.assertj.core.data.Offset.offset(1.0));
+                assertThat(Double.parseDouble(at[1])).isCloseTo(box[1] + (100 - 3) * scale, org.assertj.core.data.Offset.offset(1.0));
+                assertThat(Double.parseDouble(at[2])).isCloseTo(16 * scale, org.assertj.core.data.Offset.offset(0.5));
+                RgbImage screen = RgbImage.of(javax.imageio.ImageIO.read(new java.io.ByteArrayInputStream(chromium.screenshot(
+                        (int) Math.round(box[0] + 198 * scale), (int) Math.round(box[1] + 97 * scale), 8, 8))));
+                assertThat(screen.pixel(4, 4)).as("red inside the cursor, on the page").isEqualTo(0xff0000);
+            }
+        }
+    }
+
+    @Test
+    void twoDisplaysShowTwoGuests() throws Exception {
+        EncodedStream first = TestMedia.get(MediaSpec.of(VideoCodec.H264, 320, 240, FRAMES).withFrameNumbers());
+        EncodedStream second = TestMedia.get(MediaSpec.of(VideoCodec.MJPEG, 256, 192, FRAMES).withFrameNumbers());
+        try (BrowserRig rig = new BrowserRig(c -> c)) {
+            Path s0 = rig.addDisplay();
+            Path s1 = rig.addDisplay();
+            await().atMost(Duration.ofSeconds(10)).until(() -> Files.exists(s0) && Files.exists(s1));
+            try (TestGuestAgent g0 = new TestGuestAgent(s0, Map.of(VideoCodec.H264, first), FPS).open();
+                    TestGuestAgent g1 = new TestGuestAgent(s1, Map.of(VideoCodec.MJPEG, second), FPS).open()) {
+                ClientPage page = rig.open(chromium, "/");
+                page.awaitState("connected");
+                page.recordFrames();
+                page.awaitTrue("spicestream.displays().length === 2 && spicestream.displays().every(d => d.framesDrawn > 10)");
+                assertThat(page.canvasSize(0)).isEqualTo("320x240");
+                assertThat(page.canvasSize(1)).isEqualTo("256x192");
+                page.takeFrames();
+                long from = nowMicros();
+                List<DrawnFrame> frames = page.framesOver(Duration.ofSeconds(2), from);
+                for (int display = 0; display < 2; display++) {
+                    int d = display;
+                    long distinct = frames.stream().filter(f -> f.display() == d && f.number() >= 0)
+                            .map(DrawnFrame::number).distinct().count();
+                    assertThat(distinct).as("frames of display %d in 2 s", d).isGreaterThanOrEqualTo((long) (2 * FPS * MIN_RATE_SHARE));
+                }
+                // each canvas shows its own guest, side by side, scaled alike
+                assertThat(FrameNumberCode.read(page.canvas(0))).isBetween(0, FRAMES - 1);
+                assertThat(FrameNumberCode.read(page.canvas(1))).isBetween(0, FRAMES - 1);
+                double[] b0 = page.canvasBox(0);
+                double[] b1 = page.canvasBox(1);
+                assertThat(b1[0]).isGreaterThan(b0[0] + b0[2]);
+                assertThat(b0[2] / 320).isCloseTo(b1[2] / 256, org.assertj.core.data.Offset.offset(0.01));
+                assertThat(g0.formats()).last().isEqualTo("320x240 H264");
+                assertThat(g1.formats()).last().isEqualTo("256x192 MJPEG");
+            }
+        }
+    }
+
+    @Test
+    void aPasswordIsAskedForAndAWrongOneShowsAnError() throws Exception {
+        try (BrowserRig rig = new BrowserRig(c -> c.withAuth(AuthConfig.password("s3cret")))) {
+            Path socket = rig.addDisplay();
+            await().atMost(Duration.ofSeconds(10)).until(() -> Files.exists(socket));
+            try (TestGuestAgent guest = new TestGuestAgent(socket, Map.of(VideoCodec.MJPEG, plainStream()), FPS).open()) {
+                ClientPage page = rig.open(chromium, "/");
+                page.awaitState("password");
+                assertThat(chromium.evaluateString("document.getElementById('login').hidden ? 'hidden' : document.getElementById('login-message').textContent"))
+                        .isEqualTo("This server needs a password.");
+                page.open(rig.url("/?password=wrong&overlay=1"));
+                page.awaitState("password");
+                assertThat(page.statusText()).isEqualTo("wrong password");
+                assertThat(chromium.evaluateString("document.getElementById('login-message').textContent"))
+                        .startsWith("Wrong password");
+                assertThat(chromium.evaluateString("location.search")).as("the password leaves the address bar")
+                        .isEqualTo("?overlay=1");
+                // the form connects with what is typed
+                chromium.evaluateString("document.getElementById('password').value = 's3cret',"
+                        + " document.getElementById('login').requestSubmit(), 'ok'");
+                page.awaitState("connected");
+                page.awaitTrue("spicestream.displays().length === 1 && spicestream.displays()[0].framesDrawn > 0");
+                page.open(rig.url("/?password=s3cret"));
+                page.awaitState("connected");
+                page.awaitTrue("spicestream.displays().length === 1 && spicestream.displays()[0].framesDrawn > 0");
+            }
+        }
+    }
+
+    @Test
+    void theClientReconnectsWhenItsSessionEnds() throws Exception {
+        try (BrowserRig rig = new BrowserRig(c -> c)) {
+            Path socket = rig.addDisplay();
+            await().atMost(Duration.ofSeconds(10)).until(() -> Files.exists(socket));
+            try (TestGuestAgent guest = new TestGuestAgent(socket, Map.of(VideoCodec.MJPEG, plainStream()), FPS).open()) {
+                ClientPage page = rig.open(chromium, "/");
+                page.awaitState("connected");
+                page.awaitTrue("spicestream.displays().length === 1 && spicestream.displays()[0].framesDrawn > 0");
+                // another viewer replaces this session (single-client policy): the page notices and comes back
+                try (SpiceTestClient other = SpiceTestClient.connectMain(rig.server.localAddress(), "")) {
+                    assertThat(other.linkResult()).isZero();
+                    page.awaitState("reconnecting");
+                    assertThat(page.statusText()).contains("reconnecting in");
+                    page.awaitState("connected");
+                    assertThat(other.awaitClosed(Duration.ofSeconds(10))).as("the page took the session back").isTrue();
+                }
+                page.awaitTrue("spicestream.displays().length === 1 && spicestream.displays()[0].framesDrawn > 0");
+            }
+        }
+    }
+
+    /** One key typed: down and up. */
+    private static void typeKey(String code, String key, int keyCode, int modifiers) {
+        chromium.key("keyDown", code, key, keyCode, modifiers);
+        chromium.key("keyUp", code, key, keyCode, modifiers);
+    }
+
+    /** The next {@code n} key events of the sink (lock-key state reports skipped). */
+    private static List<String> keyEvents(RecordingInputSink sink, int n) {
+        List<String> out = new java.util.ArrayList<>();
+        while (out.size() < n) {
+            String e = sink.next(EVENT_TIMEOUT);
+            if (e.startsWith("press ") || e.startsWith("release ")) {
+                out.add(e);
+            }
+        }
+        return out;
+    }
+
+    private static EncodedStream plainStream() {
+        return TestMedia.get(MediaSpec.of(VideoCodec.MJPEG, WIDTH, HEIGHT, 30));
     }
 
     static long nowMicros() {

@@ -242,15 +242,29 @@ export class SpiceChannel {
     } else if (error) {
       this.log.info(`${this.name}: ${error.message}`);
     }
-    try {
-      this.ws?.close();
-    } catch (e) {
-      // already closing
-    }
+    this.closeSocket();
     if (!wasReady && this.linkReject) {
       this.linkReject(error || new LinkError(-1, reason || 'closed during the link'));
     }
     this.finish({ error, reason: reason || (error ? error.message : 'closed'), wasReady });
+  }
+
+  /** Closes the WebSocket; one still connecting is closed once open (closing it earlier logs a browser error). */
+  closeSocket() {
+    const ws = this.ws;
+    if (!ws) {
+      return;
+    }
+    ws.onmessage = null;
+    if (ws.readyState === 0) {
+      ws.onopen = () => ws.close();
+    } else {
+      try {
+        ws.close();
+      } catch (e) {
+        // already closing
+      }
+    }
   }
 
   onSocketClosed(e) {
