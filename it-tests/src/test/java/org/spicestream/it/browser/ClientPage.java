@@ -27,29 +27,45 @@ final class ClientPage implements AutoCloseable {
      * Reads {@link org.spicestream.testsupport.media.FrameNumberCode}'s blocks out of a canvas: the same integer
      * geometry (rows R = (H + 8) / 16, sample x = (2c + 1)·W / 32, y = r·R + R / 2, luma threshold 128, complement row).
      */
-    static final String READ_CODE_JS = """
-            const scratch = document.createElement('canvas').getContext('2d', { willReadFrequently: true });
-            function readCode(c) {
-              const w = c.width, h = c.height, R = Math.max(1, Math.floor((h + 8) / 16));
-              if (w < 32 || h < 2 * R) return -1;
-              // the two sample rows, copied into a canvas made for reading (the display's is made for drawing)
-              if (scratch.canvas.width !== w) scratch.canvas.width = w;
-              scratch.canvas.height = 2;
-              scratch.drawImage(c, 0, Math.floor(R / 2), w, 1, 0, 0, w, 1);
-              scratch.drawImage(c, 0, R + Math.floor(R / 2), w, 1, 0, 1, w, 1);
-              const r0 = scratch.getImageData(0, 0, w, 1).data;
-              const r1 = scratch.getImageData(0, 1, w, 1).data;
-              const luma = (d, x) => Math.floor((299 * d[4 * x] + 587 * d[4 * x + 1] + 114 * d[4 * x + 2]) / 1000) > 128;
-              let n = 0;
-              for (let col = 0; col < 16; col++) {
-                const x = Math.floor((2 * col + 1) * w / 32);
-                const bit = luma(r0, x);
-                if (bit === luma(r1, x)) return -1;
-                n = n * 2 + (bit ? 1 : 0);
-              }
-              return n;
-            }
-            """;
+    static final String READ_CODE_JS = readCodeJs(false);
+
+    /**
+     * The reader as a JavaScript function {@code readCode(canvas)}. {@code direct}: getImageData on the display canvas
+     * itself (cheapest; the browser then warns that the canvas is read often); otherwise the two sample rows are
+     * first copied into a canvas made for reading (no warning; the copy snapshots the whole display canvas).
+     */
+    static String readCodeJs(boolean direct) {
+        String rows = direct ? """
+                  const ctx = c.getContext('2d');
+                  const r0 = ctx.getImageData(0, Math.floor(R / 2), w, 1).data;
+                  const r1 = ctx.getImageData(0, R + Math.floor(R / 2), w, 1).data;
+                """ : """
+                  if (!scratch) scratch = document.createElement('canvas').getContext('2d', { willReadFrequently: true });
+                  if (scratch.canvas.width !== w) scratch.canvas.width = w;
+                  scratch.canvas.height = 2;
+                  scratch.drawImage(c, 0, Math.floor(R / 2), w, 1, 0, 0, w, 1);
+                  scratch.drawImage(c, 0, R + Math.floor(R / 2), w, 1, 0, 1, w, 1);
+                  const r0 = scratch.getImageData(0, 0, w, 1).data;
+                  const r1 = scratch.getImageData(0, 1, w, 1).data;
+                """;
+        return """
+                let scratch = null;
+                function readCode(c) {
+                  const w = c.width, h = c.height, R = Math.max(1, Math.floor((h + 8) / 16));
+                  if (w < 32 || h < 2 * R) return -1;
+                """ + rows + """
+                  const luma = (d, x) => Math.floor((299 * d[4 * x] + 587 * d[4 * x + 1] + 114 * d[4 * x + 2]) / 1000) > 128;
+                  let n = 0;
+                  for (let col = 0; col < 16; col++) {
+                    const x = Math.floor((2 * col + 1) * w / 32);
+                    const bit = luma(r0, x);
+                    if (bit === luma(r1, x)) return -1;
+                    n = n * 2 + (bit ? 1 : 0);
+                  }
+                  return n;
+                }
+                """;
+    }
 
     /** A frame the page drew: which display, the number read back (-1: none), times in wall-clock microseconds. */
     record DrawnFrame(int display, int number, long drawnMicros, long mmTime, long decodeMicros, long arrivedMicros) {}
@@ -100,7 +116,12 @@ final class ClientPage implements AutoCloseable {
 
     /** From now on every frame drawn is recorded with the number read back from its canvas. */
     void recordFrames() {
-        chromium.evaluateString("(() => { if (window.__rec) return 'again'; " + READ_CODE_JS
+        recordFrames(false);
+    }
+
+    /** As {@link #recordFrames()}; {@code direct} reads the canvas without a copy (see {@link #readCodeJs}). */
+    void recordFrames(boolean direct) {
+        chromium.evaluateString("(() => { if (window.__rec) return 'again'; " + readCodeJs(direct)
                 + " const rec = window.__rec = [];"
                 + " spicestream.onFrame((f) => { rec.push([f.display, readCode(f.canvas),"
                 + " Math.round((f.timeOrigin + f.drawnAt) * 1000), f.mmTime, Math.round((f.decodedAt - f.submittedAt) * 1000),"

@@ -216,6 +216,14 @@ final class HeadlessChromium implements AutoCloseable {
         return Base64.getDecoder().decode(m.group(1));
     }
 
+    /** The browser and every process it started (renderer, GPU, utility), for CPU accounting. */
+    List<ProcessHandle> processTree() {
+        List<ProcessHandle> all = new ArrayList<>();
+        all.add(process.toHandle());
+        process.descendants().forEach(all::add);
+        return all;
+    }
+
     /** The page's console messages, exceptions and browser log entries so far. */
     List<String> console() {
         synchronized (console) {
