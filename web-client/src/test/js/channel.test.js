@@ -77,4 +77,24 @@ test('NOTIFY and DISCONNECTING are understood, the close says why', async () => 
   const info = await ch.closed;
   assert.equal(info.wasReady, true);
   assert.equal(info.serverShutdown, true);
+  assert.equal(info.replaced, false);
+});
+
+test('DISCONNECTING with another reason means the session was taken over', async () => {
+  const { ch, ws, opened } = await linked((b) => [b]);
+  ws.deliver(vector('s2c_link_result_ok'));
+  await opened;
+  ws.deliver(encodeMessage(6, new Writer().u64(0).u32(1).toBytes(), true));
+  ws.close();
+  const info = await ch.closed;
+  assert.deepEqual([info.serverShutdown, info.replaced, info.reason], [false, true, 'another viewer took over this session']);
+});
+
+test('a plain close of a linked channel is neither', async () => {
+  const { ch, ws, opened } = await linked((b) => [b]);
+  ws.deliver(vector('s2c_link_result_ok'));
+  await opened;
+  ws.close();
+  const info = await ch.closed;
+  assert.deepEqual([info.serverShutdown, info.replaced], [false, false]);
 });

@@ -43,6 +43,13 @@ import org.spicestream.reds.internal.web.ProtocolSniffer;
 public final class SpiceServer implements AutoCloseable {
     private static final Logger LOG = LoggerFactory.getLogger(SpiceServer.class);
 
+    /**
+     * DISCONNECTING reason (a link error code) sent to every channel of a session that a new client replaced (R12):
+     * ERROR, where a server shutdown sends OK. Clients only log the reason; the built-in browser client then stays
+     * disconnected instead of reconnecting.
+     */
+    public static final int REPLACED_REASON = SpiceLinkError.ERROR;
+
     /** How long {@link #close()} waits for client connections to close after DISCONNECTING. */
     public static final long CLOSE_TIMEOUT_MS = 2000;
     /** Quiet period of event loops the server created, on close. */
@@ -386,7 +393,8 @@ public final class SpiceServer implements AutoCloseable {
         for (Session old : replaced) {
             LOG.info("{}: {} replaced by a new main link from {}", config.name(), old, ch.remoteAddress());
             for (RedChannelClient c : old.clients()) {
-                c.disconnect("session replaced by a new client");
+                // told why, so that a client that reconnects by itself (the browser client) does not take it back
+                c.closeGracefully(REPLACED_REASON);
             }
         }
         return new LinkOutcome(SpiceLinkError.OK, null, rcc);

@@ -89,6 +89,9 @@ class MainAndInputsTest {
                 SpiceTestClient inputs = first.linkChannel(SpiceChannelType.INPUTS, 0);
                 SpiceTestClient second = SpiceTestClient.connectMain(server.localAddress(), "")) {
             assertThat(second.linkResult()).isZero();
+            // the replaced session is told why before its connections close (R12): reason ERROR, not OK (shutdown)
+            assertThat(first.next(SpiceMessages.MSG_DISCONNECTING).buf().getIntLE(8)).isEqualTo(SpiceServer.REPLACED_REASON);
+            assertThat(inputs.next(SpiceMessages.MSG_DISCONNECTING).buf().getIntLE(8)).isEqualTo(SpiceLinkError.ERROR);
             assertThat(first.awaitClosed(T)).isTrue();
             assertThat(inputs.awaitClosed(T)).isTrue();
             assertThat(second.isOpen()).isTrue();

@@ -19,6 +19,7 @@ import org.spicestream.device.StreamDeviceListener;
 import org.spicestream.device.spi.TransportContext;
 import org.spicestream.device.spi.Transports;
 import org.spicestream.reds.ClasspathWebContent;
+import org.spicestream.reds.ListenConfig;
 import org.spicestream.reds.ServerConfig;
 import org.spicestream.reds.SpiceServer;
 import org.spicestream.streamchannel.StreamReport;
@@ -35,7 +36,8 @@ final class BrowserRig implements AutoCloseable {
     static final ClasspathWebContent CLIENT =
             new ClasspathWebContent(WebClientAssets.classLoader(), WebClientAssets.RESOURCE_ROOT);
 
-    final SpiceServer server;
+    SpiceServer server;
+    private final ServerConfig config;
     final List<StreamReport> reports = new CopyOnWriteArrayList<>();
     private final Path directory;
     private final MultiThreadIoEventLoopGroup deviceLoops = SocketEventLoops.newGroup(1);
@@ -46,7 +48,8 @@ final class BrowserRig implements AutoCloseable {
     BrowserRig(UnaryOperator<ServerConfig> config) throws IOException {
         directory = Files.createTempDirectory("spicestream-web");
         ServerConfig base = ServerConfig.loopbackWithoutTicketing();
-        server = SpiceServer.start(config.apply(base.withWeb(base.web().withWebContent(CLIENT))));
+        this.config = config.apply(base.withWeb(base.web().withWebContent(CLIENT)));
+        server = SpiceServer.start(this.config);
     }
 
     /** A new display channel (ids 0, 1, ... in call order); returns the socket its guest connects to. */
@@ -74,6 +77,18 @@ final class BrowserRig implements AutoCloseable {
     /** The page at {@code path} of this server, e.g. "/" or "/?password=x". */
     String url(String path) {
         return "http://127.0.0.1:" + server.localAddress().getPort() + path;
+    }
+
+    /**
+     * Stops the server (clients get DISCONNECTING, as on a real shutdown) and its displays, and starts a new one on
+     * the same port with the same configuration and no display.
+     */
+    void restartServer() {
+        int port = server.localAddress().getPort();
+        devices.forEach(StreamDevice::close);
+        devices.clear();
+        server.close();
+        server = SpiceServer.start(config.withListen(ListenConfig.of("127.0.0.1", port)));
     }
 
     /** The client's page at {@code path} in {@code chromium}; it is left before this server closes. */

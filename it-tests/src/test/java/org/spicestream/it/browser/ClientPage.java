@@ -18,7 +18,7 @@ import org.spicestream.testsupport.media.RgbImage;
  * ({@code window.spicestream}): status, the codecs it announced, its canvases, and a record of every frame drawn
  * with the frame number read back from the canvas right after the draw.
  */
-final class ClientPage implements AutoCloseable {
+public final class ClientPage implements AutoCloseable {
 
     /** Time for the page to connect, or to show a stream. */
     static final Duration TIMEOUT = Duration.ofSeconds(30);
@@ -72,26 +72,26 @@ final class ClientPage implements AutoCloseable {
 
     final HeadlessChromium chromium;
 
-    ClientPage(HeadlessChromium chromium) {
+    public ClientPage(HeadlessChromium chromium) {
         this.chromium = chromium;
     }
 
     /** Loads the page and waits until its script is up. */
-    ClientPage open(String url) {
+    public ClientPage open(String url) {
         chromium.navigate(url);
         awaitTrue("window.spicestream !== undefined && document.readyState === 'complete'");
         return this;
     }
 
-    String state() {
+    public String state() {
         return chromium.evaluateString("spicestream.status().state");
     }
 
-    String statusText() {
+    public String statusText() {
         return chromium.evaluateString("spicestream.status().text");
     }
 
-    ClientPage awaitState(String state) {
+    public ClientPage awaitState(String state) {
         try {
             await().atMost(TIMEOUT).pollInterval(Duration.ofMillis(50)).until(() -> state.equals(state()));
         } catch (ConditionTimeoutException e) {
@@ -101,7 +101,7 @@ final class ClientPage implements AutoCloseable {
         return this;
     }
 
-    void awaitTrue(String expression) {
+    public void awaitTrue(String expression) {
         try {
             await().atMost(TIMEOUT).pollInterval(Duration.ofMillis(50)).ignoreExceptions()
                     .until(() -> "true".equals(chromium.evaluateString("String(" + expression + ")")));
@@ -160,7 +160,7 @@ final class ClientPage implements AutoCloseable {
     }
 
     /** The pixels of display {@code id}'s canvas (the decoded pictures as drawn, at the stream's own size). */
-    RgbImage canvas(int id) {
+    public RgbImage canvas(int id) {
         String url = chromium.evaluateString("document.getElementById('display-" + id + "').toDataURL('image/png')");
         if (url == null || !url.startsWith("data:image/png;base64,")) {
             throw new AssertionError("no canvas for display " + id);
@@ -174,7 +174,7 @@ final class ClientPage implements AutoCloseable {
     }
 
     /** Size of display {@code id}'s canvas as "WxH". */
-    String canvasSize(int id) {
+    public String canvasSize(int id) {
         return chromium.evaluateString("(() => { const c = document.getElementById('display-" + id + "');"
                 + " return c ? c.width + 'x' + c.height : null; })()");
     }

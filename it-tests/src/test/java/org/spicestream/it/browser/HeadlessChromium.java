@@ -35,7 +35,7 @@ import org.spicestream.testsupport.ExternalTools;
  * Debian's chromium, headless, driven over the DevTools protocol from the JDK's WebSocket client (no
  * display, no npm): navigate, evaluate JavaScript, take screenshots of a page area.
  */
-final class HeadlessChromium implements AutoCloseable {
+public final class HeadlessChromium implements AutoCloseable {
     private static final Logger LOG = LoggerFactory.getLogger(HeadlessChromium.class);
 
     /** Time for chromium to start and print its DevTools address. */
@@ -67,11 +67,11 @@ final class HeadlessChromium implements AutoCloseable {
     }
 
     /** Skips (or fails in CI) without chromium. */
-    static Path requireChromium() {
+    public static Path requireChromium() {
         return ExternalTools.require("chromium", "chromium");
     }
 
-    static HeadlessChromium launch() throws IOException, InterruptedException {
+    public static HeadlessChromium launch() throws IOException, InterruptedException {
         Path chromium = requireChromium();
         Path profile = Files.createTempDirectory("spicestream-chromium");
         List<String> cmd = List.of(chromium.toString(), "--headless=new", "--no-sandbox", "--disable-gpu",
@@ -139,7 +139,7 @@ final class HeadlessChromium implements AutoCloseable {
     }
 
     /** Sends a DevTools command; returns the raw JSON response. */
-    String send(String method, String paramsJson) {
+    public String send(String method, String paramsJson) {
         int id = ids.incrementAndGet();
         CompletableFuture<String> f = new CompletableFuture<>();
         pending.put(id, f);
@@ -151,12 +151,12 @@ final class HeadlessChromium implements AutoCloseable {
         return resp;
     }
 
-    void navigate(String url) {
+    public void navigate(String url) {
         send("Page.navigate", "{\"url\":\"" + url + "\"}");
     }
 
     /** Evaluates an expression that yields a string; returns the string (null if it yielded null/undefined). */
-    String evaluateString(String expression) {
+    public String evaluateString(String expression) {
         return evaluateString(expression, false);
     }
 
@@ -225,14 +225,14 @@ final class HeadlessChromium implements AutoCloseable {
     }
 
     /** The page's console messages, exceptions and browser log entries so far. */
-    List<String> console() {
+    public List<String> console() {
         synchronized (console) {
             return List.copyOf(console);
         }
     }
 
     /** What of {@link #console()} is an error or a warning: exceptions, console.error/warn, failed loads, CSP. */
-    List<String> consoleProblems() {
+    public List<String> consoleProblems() {
         return console().stream().filter(HeadlessChromium::isProblem).toList();
     }
 

@@ -64,6 +64,8 @@ class WebClientBrowserIT {
 
     private static HeadlessChromium chromium;
     private int consoleMark;
+    /** Console problems a test expects (a regex), or null. */
+    private String allowedConsole;
 
     @BeforeAll
     static void startChromium() throws Exception {
@@ -89,7 +91,8 @@ class WebClientBrowserIT {
         chromium.navigate("about:blank");
         List<String> all = chromium.console();
         List<String> problems = all.subList(Math.min(consoleMark, all.size()), all.size()).stream()
-                .filter(e -> chromium.consoleProblems().contains(e)).toList();
+                .filter(e -> chromium.consoleProblems().contains(e))
+                .filter(e -> allowedConsole == null || !e.matches("(?s)" + allowedConsole)).toList();
         assertThat(problems).as("errors and warnings on the page's console").isEmpty();
     }
 
@@ -298,7 +301,8 @@ class WebClientBrowserIT {
                     int d = display;
                     long distinct = frames.stream().filter(f -> f.display() == d && f.number() >= 0)
                             .map(DrawnFrame::number).distinct().count();
-                    assertThat(distinct).as("frames of display %d in 2 s", d).isGreaterThanOrEqualTo((long) (2 * FPS * MIN_RATE_SHARE));
+                    // both advance (the rate itself is everyCodecIsShownAtTheStreamsRate's business)
+                    assertThat(distinct).as("frames of display %d in 2 s", d).isGreaterThanOrEqualTo((long) FPS);
                 }
                 // each canvas shows its own guest, side by side, scaled alike
                 assertThat(FrameNumberCode.read(page.canvas(0))).isBetween(0, FRAMES - 1);
@@ -343,7 +347,7 @@ class WebClientBrowserIT {
     }
 
     @Test
-    void theClientReconnectsWhenItsSessionEnds() throws Exception {
+    void theClientReconnectsAfterAServerRestartButNotAfterAnotherViewerTookOver() throws Exception {
         try (BrowserRig rig = new BrowserRig(c -> c)) {
             Path socket = rig.addDisplay();
             await().atMost(Duration.ofSeconds(10)).until(() -> Files.exists(socket));
@@ -351,16 +355,25 @@ class WebClientBrowserIT {
                 ClientPage page = rig.open(chromium, "/");
                 page.awaitState("connected");
                 page.awaitTrue("spicestream.displays().length === 1 && spicestream.displays()[0].framesDrawn > 0");
-                // another viewer replaces this session (single-client policy): the page notices and comes back
+                // another viewer replaces this session (single-client policy): the page stays away and says so
                 try (SpiceTestClient other = SpiceTestClient.connectMain(rig.server.localAddress(), "")) {
                     assertThat(other.linkResult()).isZero();
-                    page.awaitState("reconnecting");
-                    assertThat(page.statusText()).contains("reconnecting in");
+                    page.awaitState("replaced");
+                    assertThat(page.statusText()).startsWith("another viewer took over this session");
+                    assertThat(chromium.evaluateString("String(document.getElementById('reconnect').hidden)")).isEqualTo("false");
+                    // ... until the user takes it back
+                    chromium.evaluateString("document.getElementById('reconnect').click(), 'ok'");
                     page.awaitState("connected");
                     assertThat(other.awaitClosed(Duration.ofSeconds(10))).as("the page took the session back").isTrue();
                 }
-                page.awaitTrue("spicestream.displays().length === 1 && spicestream.displays()[0].framesDrawn > 0");
             }
+            // the server restarts: the page is told it shuts down, retries and connects to the new one by itself
+            // (the browser itself logs an error for every connection refused or reset while the server goes down)
+            allowedConsole = ".*WebSocket connection to .* failed: .*ERR_CONNECTION_(REFUSED|RESET).*";
+            rig.restartServer();
+            new ClientPage(chromium).awaitState("reconnecting").awaitState("connected");
+            assertThat(chromium.evaluateString("spicestream.log().join(' | ')"))
+                    .contains("session ended: another viewer took over this session", "session ended: the server is shutting down");
         }
     }
 

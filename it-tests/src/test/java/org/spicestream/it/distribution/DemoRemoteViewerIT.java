@@ -25,13 +25,16 @@ import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.TestInstance;
 import org.junit.jupiter.api.io.TempDir;
+import org.spicestream.it.browser.ClientPage;
+import org.spicestream.it.browser.HeadlessChromium;
 import org.spicestream.it.clients.SpiceGtkProbe;
 import org.spicestream.testsupport.ExternalTools;
 
 /**
  * The README's run command, proven with real clients: the built {@code spice-streamd.jar} runs as its own process
- * on the demo default (no VM anywhere), then spice-gtk (through its GObject bindings) and Debian's
- * {@code remote-viewer} under Xvfb connect to it and show the moving test pattern.
+ * on the demo default (no VM anywhere), then spice-gtk (through its GObject bindings), Debian's
+ * {@code remote-viewer} under Xvfb and the built-in browser client in headless Chromium connect to it and show the
+ * moving test pattern.
  *
  * <p>The jar is {@code distribution/target/spice-streamd.jar} of this checkout (system property {@value
  * #JAR_PROPERTY} overrides); it-tests depends on the distribution artifact so the reactor builds it first.
@@ -140,6 +143,33 @@ class DemoRemoteViewerIT {
         keep(first, second);
         assertThat(changedPixels(one, two)).as("the two captures differ (the pattern moves)")
                 .isGreaterThanOrEqualTo(MIN_CHANGED_PIXELS);
+    }
+
+    @Test
+    void theBuiltInBrowserClientAtTheRootShowsTheMovingDemoPattern() throws Exception {
+        HeadlessChromium.requireChromium();
+        try (HeadlessChromium chromium = HeadlessChromium.launch()) {
+            // the README: open http://127.0.0.1:5900/ (here the free port): no password in the demo, it connects at once
+            ClientPage page = new ClientPage(chromium).open("http://127.0.0.1:" + address.getPort() + "/");
+            page.awaitState("connected");
+            page.awaitTrue("spicestream.displays().length === 1 && spicestream.displays()[0].framesDrawn > " + GTK_FRAMES);
+            assertThat(page.canvasSize(0)).isEqualTo(DEMO_WIDTH + "x" + DEMO_HEIGHT);
+            BufferedImage one = page.canvas(0).toBufferedImage();
+            int drawn = Integer.parseInt(chromium.evaluateString("String(spicestream.displays()[0].framesDrawn)"));
+            page.awaitTrue("spicestream.displays()[0].framesDrawn > " + (drawn + 15));
+            BufferedImage two = page.canvas(0).toBufferedImage();
+            Path first = dir.resolve("browser-1.png");
+            Path second = dir.resolve("browser-2.png");
+            ImageIO.write(one, "png", first.toFile());
+            ImageIO.write(two, "png", second.toFile());
+            keep(first, second);
+            assertShowsColourBars(one, "browser canvas 1");
+            assertShowsColourBars(two, "browser canvas 2");
+            assertThat(changedPixels(one, two)).as("the two canvases differ (the pattern moves)")
+                    .isGreaterThanOrEqualTo(MIN_CHANGED_PIXELS);
+            page.close();
+            assertThat(chromium.consoleProblems()).as("errors on the page's console").isEmpty();
+        }
     }
 
     @Test

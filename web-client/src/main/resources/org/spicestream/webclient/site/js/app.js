@@ -129,7 +129,13 @@ class Page {
       return;
     }
     this.clearDisplays();
+    this.log(`session ended: ${info.reason}`);
     this.backoff.connectionEnded(performance.now() - this.connectedAt);
+    if (info.replaced) {
+      // taking it back by ourselves would only start a tug of war with the other viewer
+      this.setState('replaced', `${info.reason} — Reconnect takes it back`);
+      return;
+    }
     this.scheduleReconnect(info.serverShutdown ? 'the server shut down' : `disconnected: ${info.reason}`);
   }
 
@@ -154,7 +160,7 @@ class Page {
     const status = $('status');
     status.dataset.state = state;
     $('status-text').textContent = text;
-    $('reconnect').hidden = !(state === 'reconnecting' || state === 'error');
+    $('reconnect').hidden = !(state === 'reconnecting' || state === 'error' || state === 'replaced');
   }
 
   fatal(text) {
@@ -367,7 +373,7 @@ class Page {
         page.frameListeners.add(fn);
         return () => page.frameListeners.delete(fn);
       },
-      /** {state, text}: starting, connecting, connected, reconnecting, password, error. */
+      /** {state, text}: starting, connecting, connected, reconnecting, replaced, password, error. */
       status: () => ({ state: page.state, text: page.stateText }),
       /** The codecs announced to the server, by name. */
       codecs: () => page.codecNames(),

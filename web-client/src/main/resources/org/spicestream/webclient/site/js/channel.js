@@ -272,13 +272,17 @@ export class SpiceChannel {
       return;
     }
     const wasReady = this.state === STATE_READY;
-    const why = this.disconnectReason !== null ? 'the server is shutting down' : `connection closed (${e.code})`;
     if (!wasReady) {
       this.fail(new LinkError(-1, `connection closed during the link (${e.code})`));
       return;
     }
     this.state = STATE_CLOSED;
-    this.finish({ error: null, reason: why, code: e.code, wasReady, serverShutdown: this.disconnectReason !== null });
+    // DISCONNECTING OK: the server shuts down; another reason: it ended this session (spicestream: a new client
+    // replaced it)
+    const reason = this.disconnectReason;
+    const why = reason === null ? `connection closed (${e.code})`
+      : reason === 0 ? 'the server is shutting down' : 'another viewer took over this session';
+    this.finish({ error: null, reason: why, code: e.code, wasReady, serverShutdown: reason === 0, replaced: reason !== null && reason !== 0 });
   }
 
   finish(info) {
