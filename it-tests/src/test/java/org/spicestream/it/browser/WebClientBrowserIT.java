@@ -374,6 +374,9 @@ class WebClientBrowserIT {
             new ClientPage(chromium).awaitState("reconnecting").awaitState("connected");
             assertThat(chromium.evaluateString("spicestream.log().join(' | ')"))
                     .contains("session ended: another viewer took over this session", "session ended: the server is shutting down");
+            // one attempt per back-off step: a failed link is not also counted as an ended session (two timers)
+            String log = chromium.evaluateString("spicestream.log().join('\\n')");
+            assertThat(log.lines().filter(l -> l.contains("session ended")).count()).isEqualTo(2);
         }
     }
 

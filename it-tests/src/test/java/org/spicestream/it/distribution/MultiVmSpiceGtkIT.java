@@ -19,6 +19,8 @@ import java.util.regex.Pattern;
 import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
+import org.spicestream.it.browser.ClientPage;
+import org.spicestream.it.browser.HeadlessChromium;
 import org.spicestream.it.clients.SpiceGtkProbe;
 import org.spicestream.it.stream.TestGuestAgent;
 import org.spicestream.testsupport.media.EncodedStream;
@@ -85,9 +87,8 @@ class MultiVmSpiceGtkIT {
         return out;
     }
 
-    @Test
-    void spiceGtkReachesOneVmOnItsOwnPortAndAnotherThroughTheSharedPortByConnect() throws Exception {
-        SpiceGtkProbe.requireSpiceGtk();
+    /** Starts the jar on a free shared port with a control socket; returns the shared port. */
+    private int startServer() throws Exception {
         serverLog = dir.resolve("spice-streamd.log");
         server = new ProcessBuilder(java(), "-jar", jar().toString(), "--listen", "127.0.0.1:0", "--control",
                 "unix:" + dir.resolve("c.sock")).redirectErrorStream(true).redirectOutput(serverLog.toFile()).start();
@@ -101,6 +102,13 @@ class MultiVmSpiceGtkIT {
             }
             return false;
         });
+        return shared[0];
+    }
+
+    @Test
+    void spiceGtkReachesOneVmOnItsOwnPortAndAnotherThroughTheSharedPortByConnect() throws Exception {
+        SpiceGtkProbe.requireSpiceGtk();
+        int[] shared = {startServer()};
 
         Path pwA = dir.resolve("a.pw");
         Files.writeString(pwA, "pass-a\n");
@@ -139,6 +147,31 @@ class MultiVmSpiceGtkIT {
         assertThat(wrong.number("invalidates")).isZero();
         assertThat(wrong.string("error")).isNotEmpty();
         assertThat(Files.readString(serverLog)).contains("CONNECT from").contains("vm-b: link from");
+    }
+
+    @Test
+    void theBrowserClientAtVmsNameShowsThatVm() throws Exception {
+        HeadlessChromium.requireChromium();
+        int shared = startServer();
+        Path pw = dir.resolve("b.pw");
+        Files.writeString(pw, "pass-b\n");
+        ctl("add", "vm-b", "--device", "unix:" + dir.resolve("b.sock") + "?listen", "--password-file", pw.toString());
+        guests.add(new TestGuestAgent(dir.resolve("b.sock"),
+                Map.of(VideoCodec.MJPEG, TestMedia.get(MediaSpec.of(VideoCodec.MJPEG, 480, 272, 60))), 30).open());
+        try (HeadlessChromium chromium = HeadlessChromium.launch()) {
+            // the page below /vms/vm-b/ opens the WebSocket /vms/vm-b: that VM, with its own password
+            ClientPage page = new ClientPage(chromium).open("http://127.0.0.1:" + shared + "/vms/vm-b/?password=pass-b");
+            page.awaitState("connected");
+            page.awaitTrue("spicestream.displays().length === 1 && spicestream.displays()[0].framesDrawn > 10");
+            assertThat(page.canvasSize(0)).isEqualTo("480x272");
+            // without the trailing slash the server redirects to the page (its URLs are relative)
+            page.open("http://127.0.0.1:" + shared + "/vms/vm-b?password=pass-b");
+            page.awaitState("connected");
+            assertThat(chromium.evaluateString("location.pathname + location.search")).isEqualTo("/vms/vm-b/");
+            page.awaitTrue("spicestream.displays().length === 1 && spicestream.displays()[0].framesDrawn > 10");
+            page.close();
+            assertThat(chromium.consoleProblems()).as("errors on the page's console").isEmpty();
+        }
     }
 
     private static int freePort() throws IOException {

@@ -125,8 +125,8 @@ class Page {
   }
 
   sessionEnded(session, info) {
-    if (this.session !== session) {
-      return;
+    if (this.session !== session || !info.wasReady) {
+      return; // a link that failed is linkFailed's business
     }
     this.clearDisplays();
     this.log(`session ended: ${info.reason}`);
@@ -140,6 +140,7 @@ class Page {
   }
 
   scheduleReconnect(why) {
+    clearTimeout(this.reconnectTimer);
     const delay = this.backoff.next();
     const at = performance.now() + delay;
     const tick = () => {
