@@ -9,15 +9,19 @@ import java.util.Set;
 import java.util.concurrent.ConcurrentHashMap;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
+import org.spicestream.reds.agent.VdAgent;
 
-/** The main channel (type 1, id 0): MAIN_INIT, channel lists, mouse modes (spice-wire §8, B52–B56). */
+/**
+ * The main channel (type 1, id 0): MAIN_INIT, channel lists, mouse modes (spice-wire §8, B52–B56); the guest agent's
+ * messages go to the {@link AgentRouter}.
+ */
 final class MainChannel extends RedChannel {
     private static final Logger LOG = LoggerFactory.getLogger(MainChannel.class);
 
     /** [ref] body limit on main: 4096 + 11 × 2048 (spice-wire §4.3). */
     static final int MAX_MAIN_MESSAGE_SIZE = 4096 + 11 * 2048;
-    /** MAIN_INIT.agent_tokens ([ref] 10). */
-    static final int AGENT_TOKENS = 10;
+    /** MAIN_INIT.agent_tokens ([ref] 10): the client → agent window, kept by the {@link AgentRouter}. */
+    static final int AGENT_TOKENS = AgentRouter.CLIENT_TOKENS;
     /** MAIN_INIT.display_channels_hint: number of QXL devices, none here (B52). */
     static final int DISPLAY_CHANNELS_HINT = 0;
     /** MAIN_INIT.ram_hint: QXL RAM, none here (B52). */
@@ -55,8 +59,8 @@ final class MainChannel extends RedChannel {
     protected int maxClientMessageSize(int msgType) {
         return switch (msgType) {
             case SpiceMessages.MSGC_MAIN_ATTACH_CHANNELS, SpiceMessages.MSGC_MAIN_MOUSE_MODE_REQUEST,
-                    SpiceMessages.MSGC_MAIN_AGENT_START, SpiceMessages.MSGC_MAIN_AGENT_DATA,
-                    SpiceMessages.MSGC_MAIN_AGENT_TOKEN -> MAX_MAIN_MESSAGE_SIZE;
+                    SpiceMessages.MSGC_MAIN_AGENT_START, SpiceMessages.MSGC_MAIN_AGENT_TOKEN -> MAX_MAIN_MESSAGE_SIZE;
+            case SpiceMessages.MSGC_MAIN_AGENT_DATA -> VdAgent.MAX_DATA_SIZE;
             default -> -1;
         };
     }
@@ -67,12 +71,15 @@ final class MainChannel extends RedChannel {
         // R9: the client's clock starts the session's latency behind the frames' stamps, not the reference's 400 ms.
         SessionClock clock = c.session().clock();
         clock.attachMain(c);
-        c.send(init(c.alloc(), c.session().id(), supportedMouseModes(), mouseMode, clock.clientTime()));
+        boolean agent = server.agent().isAttached();
+        c.send(init(c.alloc(), c.session().id(), supportedMouseModes(), mouseMode, agent, clock.clientTime()));
+        server.agent().clientConnected(c, agent);
     }
 
     @Override
     protected void onDisconnect(RedChannelClient c) {
         states.remove(c);
+        server.agent().clientDisconnected(c);
     }
 
     @Override
@@ -85,7 +92,9 @@ final class MainChannel extends RedChannel {
                 }
                 mouseModeRequest(c, body.readUnsignedShortLE());
             }
-            default -> LOG.debug("{}: ignoring main message {} (no agent)", c.logContext(), msgType);
+            case SpiceMessages.MSGC_MAIN_AGENT_START, SpiceMessages.MSGC_MAIN_AGENT_DATA,
+                    SpiceMessages.MSGC_MAIN_AGENT_TOKEN -> server.agent().clientMessage(c, msgType, body);
+            default -> LOG.debug("{}: ignoring main message {}", c.logContext(), msgType);
         }
     }
 
@@ -146,12 +155,17 @@ final class MainChannel extends RedChannel {
     }
 
     static OutgoingMessage init(ByteBufAllocator alloc, int sessionId, int supportedModes, int currentMode, int mmTime) {
+        return init(alloc, sessionId, supportedModes, currentMode, false, mmTime);
+    }
+
+    static OutgoingMessage init(ByteBufAllocator alloc, int sessionId, int supportedModes, int currentMode,
+            boolean agentConnected, int mmTime) {
         ByteBuf b = alloc.buffer(32);
         b.writeIntLE(sessionId)
                 .writeIntLE(DISPLAY_CHANNELS_HINT)
                 .writeIntLE(supportedModes)
                 .writeIntLE(currentMode)
-                .writeIntLE(0) // agent_connected: no vdagent (§8.7)
+                .writeIntLE(agentConnected ? 1 : 0) // §8.7
                 .writeIntLE(AGENT_TOKENS)
                 .writeIntLE(mmTime)
                 .writeIntLE(RAM_HINT);

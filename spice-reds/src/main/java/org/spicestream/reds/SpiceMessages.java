@@ -32,6 +32,7 @@ public final class SpiceMessages {
     public static final int MSG_MAIN_MULTI_MEDIA_TIME = 106;
     public static final int MSG_MAIN_AGENT_CONNECTED = 107;
     public static final int MSG_MAIN_AGENT_DISCONNECTED = 108;
+    public static final int MSG_MAIN_AGENT_DATA = 109;
     public static final int MSG_MAIN_AGENT_TOKEN = 110;
     public static final int MSG_MAIN_NAME = 113;
     public static final int MSG_MAIN_UUID = 114;

@@ -65,6 +65,7 @@ public final class SpiceServer implements AutoCloseable {
     private final ChannelRegistry registry = new ChannelRegistry(this);
     private final MainChannel mainChannel;
     private final InputsChannel inputsChannel;
+    private final AgentRouter agent;
     private volatile TicketVerifier ticketVerifier;
     private final EventLoopGroup group;
     private final boolean ownGroup;
@@ -98,6 +99,7 @@ public final class SpiceServer implements AutoCloseable {
                     Epoll.isAvailable() ? EpollIoHandler.newFactory() : NioIoHandler.newFactory());
             this.ownGroup = true;
         }
+        this.agent = new AgentRouter(group.next(), config.agent());
         this.ownKeyExecutor = externalKeyExecutor == null;
         this.keyExecutor = ownKeyExecutor ? newKeyExecutor() : externalKeyExecutor;
     }
@@ -251,6 +253,11 @@ public final class SpiceServer implements AutoCloseable {
         return new ArrayList<>(sessions.values());
     }
 
+    /** The guest agent's side of the main channel: a device attaches the agent's port here. */
+    public AgentRouter agent() {
+        return agent;
+    }
+
     /** Current mouse mode (SpiceMessages.MOUSE_MODE_SERVER or _CLIENT). */
     public int mouseMode() {
         return mainChannel.mouseMode();
@@ -309,6 +316,7 @@ public final class SpiceServer implements AutoCloseable {
         // connections still linking, and any client that did not close in time
         allChannels.close().awaitUninterruptibly(CLOSE_TIMEOUT_MS);
         registry.unregisterAll();
+        agent.close();
         if (ownKeyExecutor) {
             keyExecutor.shutdownNow();
         }
