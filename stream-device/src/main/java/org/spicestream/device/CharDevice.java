@@ -48,7 +48,10 @@ public abstract class CharDevice implements GuestPortHandler, AutoCloseable {
     private final int maxQueuedWriteBytes;
     private final int maxQueuedWrites;
 
-    private final ArrayDeque<ByteBuf> writeQueue = new ArrayDeque<>();
+    /** A queued host → guest write and what runs once it left the queue (handed to the transport or dropped). */
+    private record Write(ByteBuf data, Runnable done) {}
+
+    private final ArrayDeque<Write> writeQueue = new ArrayDeque<>();
     private long queuedWriteBytes;
     private final Set<Object> pauseReasons = new LinkedHashSet<>();
     private boolean transportPaused;
@@ -176,6 +179,14 @@ public abstract class CharDevice implements GuestPortHandler, AutoCloseable {
      * counted in {@link #droppedWrites()}; the queue stays usable). Must be called on {@link #executor()}.
      */
     protected final boolean writeToGuest(ByteBuf data) {
+        return writeToGuest(data, null);
+    }
+
+    /**
+     * As {@link #writeToGuest(ByteBuf)}; {@code done} (nullable) runs on the executor once the bytes left the queue:
+     * handed to the transport, refused by it, or dropped (queue full, port closed, reset) — at once when dropped here.
+     */
+    protected final boolean writeToGuest(ByteBuf data, Runnable done) {
         if (!executor.inEventLoop()) {
             data.release();
             throw new IllegalStateException(name + ": writeToGuest called outside the device executor");
@@ -183,6 +194,7 @@ public abstract class CharDevice implements GuestPortHandler, AutoCloseable {
         if (!portOpen) {
             log.debug("{}: dropping a {}-byte write, the port is closed", name, data.readableBytes());
             data.release();
+            runDone(done);
             return false;
         }
         int n = data.readableBytes();
@@ -192,25 +204,33 @@ public abstract class CharDevice implements GuestPortHandler, AutoCloseable {
                     + " ({} dropped so far)", name, writeQueue.size(), queuedWriteBytes, maxQueuedWrites,
                     maxQueuedWriteBytes, n, droppedWrites);
             data.release();
+            runDone(done);
             return false;
         }
-        writeQueue.add(data);
+        writeQueue.add(new Write(data, done));
         queuedWriteBytes += n;
         drainWrites();
         return true;
     }
 
+    private void runDone(Runnable done) {
+        if (done != null) {
+            safely("write completion", done);
+        }
+    }
+
     private void drainWrites() {
         while (writable && portOpen && !writeQueue.isEmpty()) {
-            ByteBuf next = writeQueue.poll();
-            int n = next.readableBytes();
+            Write next = writeQueue.poll();
+            int n = next.data().readableBytes();
             queuedWriteBytes -= n;
-            if (transport.write(next)) {
+            if (transport.write(next.data())) {
                 bytesOut += n;
             } else {
                 droppedWrites++;
                 log.debug("{}: transport refused a {}-byte write (guest gone)", name, n);
             }
+            runDone(next.done());
         }
         if (disablePending && writeQueue.isEmpty()) {
             disablePending = false;
@@ -223,10 +243,11 @@ public abstract class CharDevice implements GuestPortHandler, AutoCloseable {
 
     private void resetBase() {
         resets++;
-        ByteBuf buf;
+        Write w;
         int dropped = 0;
-        while ((buf = writeQueue.poll()) != null) {
-            buf.release();
+        while ((w = writeQueue.poll()) != null) {
+            w.data().release();
+            runDone(w.done());
             dropped++;
         }
         queuedWriteBytes = 0;

@@ -11,6 +11,7 @@ import org.spicestream.reds.ServerConfig;
 import org.spicestream.reds.SessionConfig;
 import org.spicestream.reds.SessionPolicy;
 import org.spicestream.reds.SpiceChannelType;
+import org.spicestream.reds.SpiceMessages;
 import org.spicestream.reds.SpiceServer;
 import org.spicestream.reds.testclient.SpiceTestClient;
 import org.spicestream.streamchannel.internal.DisplayMessages;
@@ -43,12 +44,20 @@ final class FuzzRig {
     final StreamDevice device = new StreamDevice("fuzz-device", transport, server.channels(), server.mmTime(),
             StreamDeviceConfig.DEFAULT.withLimits(StreamDeviceConfig.DEFAULT.limits().withMaxDataSize(64 * 1024)),
             StreamDeviceListener.NONE);
+    /** The guest agent's port, open for the other targets (so that main-channel AGENT_* reach an agent). */
+    final AgentDevice agent = new AgentDevice("fuzz-agent", new LocalGuestTransport(group, "fuzz-agent"), server.agent());
     private SpiceTestClient main;
     private final Map<Target, SpiceTestClient> clients = new EnumMap<>(Target.class);
 
     private FuzzRig() {
         device.start();
         onDevice(device::createChannels);
+        agent.start();
+        onAgent(agent::portOpened);
+    }
+
+    void onAgent(Runnable task) {
+        CompletableFuture.runAsync(task, agent.executor()).orTimeout(30, TimeUnit.SECONDS).join();
     }
 
     static synchronized FuzzRig get() {
@@ -89,7 +98,9 @@ final class FuzzRig {
 
     private SpiceTestClient link(Target target) {
         if (main == null || !main.isOpen()) {
-            main = SpiceTestClient.connect(server.localAddress(), SpiceTestClient.options());
+            main = SpiceTestClient.connect(server.localAddress(), SpiceTestClient.options()
+                    .channelCaps(SpiceMessages.MAIN_CAP_AGENT_CONNECTED_TOKENS));
+            main.send(SpiceMessages.MSGC_MAIN_AGENT_START, new byte[] {-1, -1, -1, -1});
             clients.values().forEach(SpiceTestClient::close);
             clients.clear();
         }
@@ -121,6 +132,7 @@ final class FuzzRig {
             main.close();
         }
         device.close();
+        agent.close();
         server.close();
         group.shutdownGracefully(0, 1, TimeUnit.SECONDS);
     }
