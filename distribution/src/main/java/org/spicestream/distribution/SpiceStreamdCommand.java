@@ -22,6 +22,7 @@ import java.util.TreeSet;
 import java.util.regex.Matcher;
 import java.util.regex.Pattern;
 import org.spicestream.protocol.StreamLimits;
+import org.spicestream.distribution.config.VmAgent;
 import org.spicestream.distribution.config.VmConfig;
 import org.spicestream.distribution.control.ControlAddress;
 import org.spicestream.distribution.control.VmDefinition;
@@ -35,6 +36,8 @@ import org.spicestream.reds.SessionConfig;
 import org.spicestream.reds.SpiceChannelType;
 import org.spicestream.reds.SessionPolicy;
 import org.spicestream.streamchannel.StreamChannelConfig;
+import org.spicestream.reds.agent.AgentConfig;
+import org.spicestream.reds.agent.VdAgent;
 import picocli.CommandLine;
 import picocli.CommandLine.Command;
 import picocli.CommandLine.Model.OptionSpec;
@@ -110,6 +113,21 @@ public final class SpiceStreamdCommand {
                     + " tcp://host:port[?listen], virtio:/run/vm1.sock?qmp=/run/vm1-qmp.sock; keyboard and mouse go"
                     + " to the first virtio device with qmp=")
     List<String> devices = new ArrayList<>();
+
+    @Option(names = "--agent", paramLabel = "URI",
+            description = "the guest agent's port (spice-vdagent, virtio-serial port com.redhat.spice.0) for clipboard"
+                    + " and display size; same schemes as --device, e.g. virtio:/run/vm1-agent.sock?qmp=/run/vm1-qmp.sock")
+    String agent;
+
+    @Option(names = "--disable-copy-paste", description = "do not relay the clipboard between clients and the guest"
+            + " agent")
+    boolean disableCopyPaste;
+
+    // 128M = AgentConfig.DEFAULT_MAX_MESSAGE_BYTES (checked by a test)
+    @Option(names = "--agent-max-message", paramLabel = "BYTES", defaultValue = "128M",
+            description = "largest guest agent message (e.g. a clipboard) a client or the agent may send; suffixes k,"
+                    + " M, G (default: ${DEFAULT-VALUE})")
+    String agentMaxMessage;
 
     @Option(names = "--demo", description = "run the embedded demo guest (test pattern, MJPEG, 30 fps) besides any"
             + " --device; the default when no --device is given")
@@ -370,15 +388,7 @@ public final class SpiceStreamdCommand {
             if (d.isBlank()) {
                 continue;
             }
-            try {
-                URI uri = new URI(d.trim());
-                if (uri.getScheme() == null) {
-                    throw new ParameterException(cl, "--device '" + d + "' has no scheme (unix:/path, tcp://host:port)");
-                }
-                uris.add(uri);
-            } catch (URISyntaxException e) {
-                throw new ParameterException(cl, "--device '" + d + "' is not a URI: " + e.getMessage());
-            }
+            uris.add(uri(cl, "--device", d));
         }
         Settings.Host host = host(cl);
         boolean managed = host.control() != null || host.vmDir() != null;
@@ -452,11 +462,34 @@ public final class SpiceStreamdCommand {
             vm = VmConfig.of(VmConfig.DEFAULT_VM, uris).withAuth(auth).withSessionPolicy(policy)
                     .withLimits(new VmLimits(queueBytes, sendQueueMessages, maxClients, maxSessions,
                             Duration.ofMillis(keyFrameWaitMs), (int) frameBytes, Duration.ofMillis(latencyMs),
-                            Duration.ofMillis(maxVideoAgeMs)));
+                            Duration.ofMillis(maxVideoAgeMs)))
+                    .withAgent(agent(cl));
         } catch (IllegalArgumentException e) {
             throw new ParameterException(cl, e.getMessage());
         }
         return new Settings(listenAt, vm, runDemo, demoWarning, web(cl), host, metricsAt, level);
+    }
+
+    private VmAgent agent(CommandLine cl) {
+        URI uri = agent == null || agent.isBlank() ? null : uri(cl, "--agent", agent);
+        long max = size(cl, "--agent-max-message", agentMaxMessage, AgentConfig.MAX_MESSAGE_BYTES_LIMIT);
+        if (max < VdAgent.MAX_MONITORS_CONFIG_SIZE) {
+            throw new ParameterException(cl, "--agent-max-message must be at least " + VdAgent.MAX_MONITORS_CONFIG_SIZE
+                    + " bytes (a full MONITORS_CONFIG)");
+        }
+        return new VmAgent(uri, !disableCopyPaste, max);
+    }
+
+    private static URI uri(CommandLine cl, String option, String text) {
+        try {
+            URI uri = new URI(text.trim());
+            if (uri.getScheme() == null) {
+                throw new ParameterException(cl, option + " '" + text + "' has no scheme (unix:/path, tcp://host:port)");
+            }
+            return uri;
+        } catch (URISyntaxException e) {
+            throw new ParameterException(cl, option + " '" + text + "' is not a URI: " + e.getMessage());
+        }
     }
 
     private Settings.Host host(CommandLine cl) {

@@ -23,6 +23,8 @@ import org.spicestream.reds.SessionConfig;
 import org.spicestream.reds.WebConfig;
 import org.spicestream.reds.SessionPolicy;
 import org.spicestream.reds.MmTimeConfig;
+import org.spicestream.reds.agent.AgentConfig;
+import org.spicestream.distribution.config.VmAgent;
 import org.spicestream.streamchannel.StreamChannelConfig;
 
 class SpiceStreamdCommandTest {
@@ -84,6 +86,26 @@ class SpiceStreamdCommandTest {
         assertThat(s.defaultVm().limits().latency()).isEqualTo(MmTimeConfig.DEFAULT_LATENCY);
         assertThat(s.defaultVm().limits().maxVideoAge()).isEqualTo(StreamChannelConfig.DEFAULT_MAX_VIDEO_AGE);
         assertThat(s.defaultVm().limits().maxFrameBytes()).isEqualTo(StreamLimits.DATA_MAX_BYTES);
+        assertThat(s.defaultVm().agent()).isEqualTo(VmAgent.NONE);
+        assertThat(s.defaultVm().agent().maxMessageBytes()).isEqualTo(AgentConfig.DEFAULT_MAX_MESSAGE_BYTES);
+    }
+
+    @Test
+    void agentOptions() throws IOException {
+        Settings s = ok("--disable-ticketing", "--agent", "virtio:/run/vm1-agent.sock?qmp=/run/vm1-qmp.sock",
+                "--disable-copy-paste", "--agent-max-message", "1M");
+        assertThat(s.defaultVm().agent().port()).isEqualTo(URI.create("virtio:/run/vm1-agent.sock?qmp=/run/vm1-qmp.sock"));
+        assertThat(s.defaultVm().agent().copyPaste()).isFalse();
+        assertThat(s.defaultVm().agent().maxMessageBytes()).isEqualTo(1L << 20);
+        assertThat(s.demo()).as("an agent alone still shows the demo").isTrue();
+        assertThat(refused("--disable-ticketing", "--agent", "/run/agent.sock")).contains("--agent").contains("scheme");
+        assertThat(refused("--disable-ticketing", "--agent-max-message", "1k")).contains("--agent-max-message");
+        assertThat(refused("--disable-ticketing", "--agent-max-message", "5G")).contains("--agent-max-message");
+        Path config = dir.resolve("agent.properties");
+        Files.writeString(config, "agent=unix:/run/a.sock\ndisable-copy-paste=true\n");
+        Settings fromFile = ok("--config", config.toString(), "--disable-ticketing");
+        assertThat(fromFile.defaultVm().agent().port()).isEqualTo(URI.create("unix:/run/a.sock"));
+        assertThat(fromFile.defaultVm().agent().copyPaste()).isFalse();
     }
 
     @Test

@@ -10,7 +10,7 @@ import org.spicestream.reds.SessionPolicy;
 
 /**
  * One VM as spice-streamd serves it: its guest stream devices (one per monitor), how viewers authenticate, what a
- * second viewer does, where it listens besides the shared port, and its bounds. Start from {@link #of} and replace
+ * second viewer does, where it listens besides the shared port, its bounds and its guest agent. Start from {@link #of} and replace
  * parts with the {@code with…} methods, so that a new part (say, a guest agent) is one more method.
  *
  * @param name the VM's name: {@link #NAME_PATTERN}
@@ -19,9 +19,10 @@ import org.spicestream.reds.SessionPolicy;
  * @param sessionPolicy what a second viewer does to the first
  * @param listen the VM's own listeners (besides the shared port), or {@link VmListen#NONE}
  * @param limits the VM's client and stream bounds
+ * @param agent the VM's guest agent port and how it is relayed ({@link VmAgent#NONE}: none)
  */
 public record VmConfig(String name, List<URI> devices, AuthConfig auth, SessionPolicy sessionPolicy, VmListen listen,
-        VmLimits limits) {
+        VmLimits limits, VmAgent agent) {
 
     /** What a VM name may look like: a DNS label in lower case (it is used as a host name by CONNECT). */
     public static final Pattern NAME_PATTERN = Pattern.compile("[a-z0-9][a-z0-9-]{0,62}");
@@ -45,12 +46,13 @@ public record VmConfig(String name, List<URI> devices, AuthConfig auth, SessionP
         Objects.requireNonNull(sessionPolicy, "sessionPolicy");
         Objects.requireNonNull(listen, "listen");
         Objects.requireNonNull(limits, "limits");
+        Objects.requireNonNull(agent, "agent");
     }
 
     /** A VM with these devices, no password (every ticket refused), replace policy, no own listener, default limits. */
     public static VmConfig of(String name, List<URI> devices) {
         return new VmConfig(name, devices, AuthConfig.REFUSE_ALL, SessionPolicy.REPLACE, VmListen.NONE,
-                VmLimits.DEFAULT);
+                VmLimits.DEFAULT, VmAgent.NONE);
     }
 
     /**
@@ -65,23 +67,27 @@ public record VmConfig(String name, List<URI> devices, AuthConfig auth, SessionP
     }
 
     public VmConfig withDevices(List<URI> newDevices) {
-        return new VmConfig(name, newDevices, auth, sessionPolicy, listen, limits);
+        return new VmConfig(name, newDevices, auth, sessionPolicy, listen, limits, agent);
     }
 
     public VmConfig withAuth(AuthConfig newAuth) {
-        return new VmConfig(name, devices, newAuth, sessionPolicy, listen, limits);
+        return new VmConfig(name, devices, newAuth, sessionPolicy, listen, limits, agent);
     }
 
     public VmConfig withSessionPolicy(SessionPolicy policy) {
-        return new VmConfig(name, devices, auth, policy, listen, limits);
+        return new VmConfig(name, devices, auth, policy, listen, limits, agent);
     }
 
     public VmConfig withListen(VmListen newListen) {
-        return new VmConfig(name, devices, auth, sessionPolicy, newListen, limits);
+        return new VmConfig(name, devices, auth, sessionPolicy, newListen, limits, agent);
     }
 
     public VmConfig withLimits(VmLimits newLimits) {
-        return new VmConfig(name, devices, auth, sessionPolicy, listen, newLimits);
+        return new VmConfig(name, devices, auth, sessionPolicy, listen, newLimits, agent);
+    }
+
+    public VmConfig withAgent(VmAgent newAgent) {
+        return new VmConfig(name, devices, auth, sessionPolicy, listen, limits, newAgent);
     }
 
     /**

@@ -424,6 +424,9 @@ public final class ControlServer implements AutoCloseable {
             auth = "disabled";
         }
         m.put("auth", auth);
+        m.put("agent", c.agent().port() == null ? null : Map.of("port", c.agent().port().toString(),
+                "attached", vm.server().agent().isAttached(), "viewers", vm.server().agent().agentClients(),
+                "copyPaste", c.agent().copyPaste()));
         List<Vm.Display> displays = vm.displays();
         List<Map<String, Object>> shown = displays.stream().map(ControlServer::display).toList();
         m.put("stream", shown.isEmpty() ? null : stream(displays.get(0)));

@@ -244,6 +244,12 @@ public final class CtlCommand {
         @Option(names = "--session-policy", paramLabel = "replace|share", description = "default: replace")
         String sessionPolicy;
 
+        @Option(names = "--agent", paramLabel = "URI", description = "the guest agent's port (optional)")
+        String agent;
+
+        @Option(names = "--disable-copy-paste", description = "do not relay the clipboard with the agent")
+        boolean disableCopyPaste;
+
         @CommandLine.ArgGroup(exclusive = false)
         AuthOptions auth = new AuthOptions();
 
@@ -259,6 +265,12 @@ public final class CtlCommand {
             }
             if (sessionPolicy != null) {
                 body.put("sessionPolicy", sessionPolicy);
+            }
+            if (agent != null) {
+                body.put("agent", agent);
+            }
+            if (disableCopyPaste) {
+                body.put("copyPaste", false);
             }
             (auth == null ? new AuthOptions() : auth).putInto(body);
             return ctl.request("PUT", ControlServer.PREFIX + "/" + name, body);

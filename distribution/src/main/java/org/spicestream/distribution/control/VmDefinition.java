@@ -20,11 +20,13 @@ import java.util.TreeSet;
 import java.util.regex.Matcher;
 import java.util.regex.Pattern;
 import org.spicestream.distribution.HostPort;
+import org.spicestream.distribution.config.VmAgent;
 import org.spicestream.distribution.config.VmConfig;
 import org.spicestream.distribution.config.VmLimits;
 import org.spicestream.protocol.StreamLimits;
 import org.spicestream.reds.AuthConfig;
 import org.spicestream.reds.SessionPolicy;
+import org.spicestream.reds.agent.AgentConfig;
 
 /**
  * A VM's definition as the control API's JSON body or a {@code --vm-dir} properties file gives it: the same keys in
@@ -40,6 +42,9 @@ import org.spicestream.reds.SessionPolicy;
  * sessionPolicy    replace | share
  * maxClients, maxSessions, sendQueueBytes, sendQueueMessages, keyFrameWaitMs, maxFrameBytes, latencyMs,
  *                  maxVideoAgeMs   limits (optional)
+ * agent            the guest agent's port (com.redhat.spice.0), same schemes as devices (optional)
+ * copyPaste        relay the clipboard with the agent (default true)
+ * agentMaxMessage  largest agent message, a size (default 128M)
  * </pre>
  */
 public final class VmDefinition {
@@ -47,7 +52,8 @@ public final class VmDefinition {
     /** Every key a definition may have. */
     public static final Set<String> KEYS = Set.of("devices", "listen", "tlsListen", "password", "passwordFile",
             "passwordExpiry", "disableTicketing", "sessionPolicy", "maxClients", "maxSessions", "sendQueueBytes",
-            "sendQueueMessages", "keyFrameWaitMs", "maxFrameBytes", "latencyMs", "maxVideoAgeMs");
+            "sendQueueMessages", "keyFrameWaitMs", "maxFrameBytes", "latencyMs", "maxVideoAgeMs",
+            "agent", "copyPaste", "agentMaxMessage");
 
     private static final Pattern SIZE = Pattern.compile("(\\d{1,12})\\s*([kKmMgG]?)");
     private static final Pattern SHORT_DURATION = Pattern.compile("(\\d{1,9})\\s*(ms|s|m|h|d)");
@@ -111,7 +117,27 @@ public final class VmDefinition {
             throw new IllegalArgumentException("limits: " + e.getMessage(), e);
         }
         return VmConfig.of(name, devices).withListen(listen).withAuth(auth).withSessionPolicy(policy)
-                .withLimits(limits);
+                .withLimits(limits).withAgent(agent(fields));
+    }
+
+    private static VmAgent agent(Map<String, ?> fields) {
+        URI port = null;
+        Object a = fields.get("agent");
+        if (a != null) {
+            try {
+                port = new URI(text(a, "agent").trim());
+            } catch (URISyntaxException e) {
+                throw new IllegalArgumentException("agent: '" + a + "' is not a URI: " + e.getMessage());
+            }
+        }
+        boolean copyPaste = fields.get("copyPaste") == null || bool(fields.get("copyPaste"), "copyPaste");
+        long max = size(fields.get("agentMaxMessage"), "agentMaxMessage", AgentConfig.DEFAULT_MAX_MESSAGE_BYTES,
+                AgentConfig.MAX_MESSAGE_BYTES_LIMIT);
+        try {
+            return new VmAgent(port, copyPaste, max);
+        } catch (IllegalArgumentException e) {
+            throw new IllegalArgumentException("agent: " + e.getMessage(), e);
+        }
     }
 
     /**

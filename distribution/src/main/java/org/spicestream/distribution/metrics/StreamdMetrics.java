@@ -20,12 +20,14 @@ import java.util.concurrent.TimeUnit;
 import java.util.function.ToDoubleFunction;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
+import org.spicestream.device.AgentDevice;
 import org.spicestream.device.StreamDevice;
 import io.micrometer.core.instrument.Meter;
 import org.spicestream.device.spi.GuestInputSink;
 import org.spicestream.distribution.vm.Vm;
 import org.spicestream.protocol.Format;
 import org.spicestream.protocol.VideoCodec;
+import org.spicestream.reds.AgentRouter;
 import org.spicestream.reds.SpiceServer;
 import org.spicestream.streamchannel.StreamChannel;
 import org.spicestream.streamchannel.StreamChannel.ClientStats;
@@ -131,6 +133,8 @@ public final class StreamdMetrics {
             bindDevice(meters, d, vmTags.and("device", vm.shortName(d), "uri", uris.get(i).toString()));
             bound.add(d);
         }
+        vm.agentDevice().ifPresent(agent -> bindAgent(meters, agent, server.agent(),
+                vmTags.and("device", Vm.AGENT_DEVICE, "uri", String.valueOf(vm.config().agent().port()))));
         return () -> {
             meters.forEach(registry::remove);
             devices.removeAll(bound);
@@ -139,6 +143,31 @@ public final class StreamdMetrics {
                 deviceTags.remove(d);
             });
         };
+    }
+
+    private void bindAgent(List<Meter> meters, AgentDevice device, AgentRouter router, Tags tags) {
+        meters.add(Gauge.builder("spicestream.agent.attached", router, r -> r.isAttached() ? 1 : 0)
+                .description("1 while the guest agent has its port open").tags(tags).register(registry));
+        meters.add(FunctionCounter.builder("spicestream.agent.sessions", device, AgentDevice::sessions)
+                .description("guest agent sessions (port openings)").tags(tags).register(registry));
+        meters.add(FunctionCounter.builder("spicestream.agent.bytes.in", device, AgentDevice::bytesIn)
+                .description("bytes received from the guest agent").tags(tags).register(registry));
+        meters.add(FunctionCounter.builder("spicestream.agent.bytes.out", device, AgentDevice::bytesOut)
+                .description("bytes written to the guest agent").tags(tags).register(registry));
+        meters.add(FunctionCounter.builder("spicestream.agent.protocol.errors", device, AgentDevice::protocolErrors)
+                .description("guest agent protocol violations (its port is then dropped)").tags(tags)
+                .register(registry));
+        meters.add(FunctionCounter.builder("spicestream.agent.client.violations", router,
+                        AgentRouter::clientViolations)
+                .description("clients disconnected for breaking the agent rules (tokens, framing, sizes)").tags(tags)
+                .register(registry));
+        meters.add(FunctionCounter.builder("spicestream.agent.slow.clients", router, AgentRouter::slowClientsDropped)
+                .description("clients disconnected for not taking the agent's data").tags(tags).register(registry));
+        meters.add(FunctionCounter.builder("spicestream.agent.pieces.to.guest", router, AgentRouter::piecesToGuest)
+                .description("agent data pieces (at most 2048 bytes) written to the guest agent").tags(tags)
+                .register(registry));
+        meters.add(FunctionCounter.builder("spicestream.agent.pieces.to.clients", router, AgentRouter::piecesToClients)
+                .description("AGENT_DATA messages sent to clients").tags(tags).register(registry));
     }
 
     private void bindDevice(List<Meter> meters, StreamDevice device, Tags tags) {

@@ -6,18 +6,22 @@ import java.util.ArrayList;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
+import java.util.Optional;
 import java.util.concurrent.TimeUnit;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
+import org.spicestream.device.AgentDevice;
 import org.spicestream.device.StreamDevice;
 import org.spicestream.device.StreamDeviceConfig;
 import org.spicestream.device.StreamDeviceListener;
+import org.spicestream.device.spi.GuestTransport;
 import org.spicestream.distribution.GuestTransports;
 import org.spicestream.distribution.config.VmConfig;
 import org.spicestream.distribution.config.VmLimits;
 import org.spicestream.distribution.input.DisplaySizeFollower;
 import org.spicestream.distribution.input.GuestInput;
 import org.spicestream.protocol.DeviceDisplayInfo;
+import org.spicestream.reds.AgentRouter;
 import org.spicestream.reds.ConnectionConfig;
 import org.spicestream.reds.MmTimeConfig;
 import org.spicestream.reds.ListenConfig;
@@ -29,12 +33,16 @@ import org.spicestream.streamchannel.StreamReport;
 
 /**
  * One VM being served: its SPICE server (on the shared event loops, reached through the front door and, if it has
- * them, its own listeners), one stream device per monitor, and the input sink of its first device that has one.
+ * them, its own listeners), one stream device per monitor, its guest agent's device if it has an agent port, and the
+ * input sink of its first device that has one.
  * Nothing here starts a thread.
  */
 public final class Vm implements AutoCloseable {
 
     private static final Logger LOG = LoggerFactory.getLogger(Vm.class);
+
+    /** Short name of the guest agent's device ({@code VM/agent}). */
+    public static final String AGENT_DEVICE = "agent";
 
     /** Longest wait for a device's channels to be created on its executor at start. */
     public static final java.time.Duration DEVICE_SETUP_TIMEOUT = java.time.Duration.ofSeconds(5);
@@ -47,17 +55,21 @@ public final class Vm implements AutoCloseable {
     private final List<StreamDevice> devices = new ArrayList<>();
     private final Map<StreamDevice, String> shortNames = new LinkedHashMap<>();
     private final List<DisplaySizeFollower> followers = new ArrayList<>();
+    private final GuestTransport agentTransport;
+    private final DeviceEvents events = new DeviceEvents();
+    private AgentDevice agentDevice;
     private AutoCloseable meters;
     private final Object metersLock = new Object();
     private volatile boolean closed;
 
     private Vm(VmConfig config, VmEnvironment env, List<GuestTransports.Entry> transports, GuestInput input,
-            SpiceServer server) {
+            SpiceServer server, GuestTransport agentTransport) {
         this.config = config;
         this.env = env;
         this.transports = transports;
         this.input = input;
         this.server = server;
+        this.agentTransport = agentTransport;
     }
 
     /**
@@ -80,14 +92,21 @@ public final class Vm implements AutoCloseable {
         ServerConfig serverConfig = serverConfig(config, env); // checks before anything is created
         List<GuestTransports.Entry> transports = GuestTransports.create(env.devices(), full);
         GuestInput input = GuestInput.select(transports);
+        GuestTransport agentTransport = null;
         SpiceServer server;
         try {
+            if (config.agent().port() != null) {
+                agentTransport = env.devices().createTransport(config.name() + "/" + AGENT_DEVICE, config.agent().port());
+            }
             server = SpiceServer.start(serverConfig.withInputSink(input.sink()), env.group(), env.keyExecutor());
         } catch (RuntimeException e) {
             GuestTransports.closeAll(transports);
+            if (agentTransport != null) {
+                agentTransport.close();
+            }
             throw e;
         }
-        Vm vm = new Vm(config, env, transports, input, server);
+        Vm vm = new Vm(config, env, transports, input, server, agentTransport);
         try {
             vm.startDevices(new ArrayList<>(named.keySet()));
         } catch (RuntimeException e) {
@@ -124,14 +143,15 @@ public final class Vm implements AutoCloseable {
                 .withSessions(new SessionConfig(config.sessionPolicy(), l.maxSessions(), l.maxClientsPerChannel()))
                 .withConnection(ConnectionConfig.DEFAULT.withSendQueue(l.sendQueueBytes(), l.sendQueueMessages()))
                 .withWeb(env.web())
-                .withMmTime(MmTimeConfig.DEFAULT.withLatency(l.latency()));
+                .withMmTime(MmTimeConfig.DEFAULT.withLatency(l.latency()))
+                .withAgent(config.agent().relay());
     }
 
     private void startDevices(List<String> shortNames) {
         StreamDeviceConfig deviceConfig = env.devices().deviceConfig(config.limits());
         for (int i = 0; i < transports.size(); i++) {
             GuestTransports.Entry e = transports.get(i);
-            StreamDevice device = env.devices().create(e.name(), e.transport(), server, deviceConfig, DeviceEvents.INSTANCE);
+            StreamDevice device = env.devices().create(e.name(), e.transport(), server, deviceConfig, events);
             devices.add(device);
             this.shortNames.put(device, shortNames.get(i));
             // channels now, so clients see the display before the guest opens its port
@@ -146,6 +166,12 @@ public final class Vm implements AutoCloseable {
             device.start();
             input.guest().ifPresent(sink -> followers.add(DisplaySizeFollower.follow(device, sink)));
             LOG.info("{}: device {}", e.name(), e.uri());
+        }
+        if (agentTransport != null) {
+            agentDevice = new AgentDevice(config.name() + "/" + AGENT_DEVICE, agentTransport, server.agent());
+            agentDevice.start();
+            LOG.info("{}/{}: guest agent port {} (clipboard {})", config.name(), AGENT_DEVICE, config.agent().port(),
+                    config.agent().copyPaste() ? "relayed" : "off");
         }
         attachMetrics();
         LOG.info("VM {} started: {} device(s), {}, policy {}{}", config.name(), devices.size(), config.auth(),
@@ -187,6 +213,11 @@ public final class Vm implements AutoCloseable {
     /** Device URIs in display order (configured ones, then extra ones such as the demo's). */
     public List<URI> deviceUris() {
         return transports.stream().map(GuestTransports.Entry::uri).toList();
+    }
+
+    /** The guest agent's device, when the VM has an agent port. */
+    public Optional<AgentDevice> agentDevice() {
+        return Optional.ofNullable(agentDevice);
     }
 
     /** Where this VM's keyboard and mouse go. */
@@ -270,6 +301,11 @@ public final class Vm implements AutoCloseable {
         for (StreamDevice d : devices) {
             closeQuietly(d.name(), d);
         }
+        if (agentDevice != null) {
+            closeQuietly(agentDevice.name(), agentDevice);
+        } else if (agentTransport != null) {
+            agentTransport.close();
+        }
         List<String> started = devices.stream().map(StreamDevice::name).toList();
         GuestTransports.closeAll(transports.stream().filter(e -> !started.contains(e.name())).toList());
         detachMetrics();
@@ -292,13 +328,15 @@ public final class Vm implements AutoCloseable {
         return "VM " + config.name();
     }
 
-    /** Device events worth a log line (metrics poll the rest). */
-    private enum DeviceEvents implements StreamDeviceListener {
-        INSTANCE;
-
+    /** Device events worth a log line (metrics poll the rest); display identities go to the guest agent (B17). */
+    private final class DeviceEvents implements StreamDeviceListener {
         @Override
         public void displayInfo(StreamDevice device, DeviceDisplayInfo info) {
             LOG.debug("{}: display info {}", device.name(), info);
+            if (device.streamChannel() != null) {
+                server.agent().displayDevice(new AgentRouter.DisplayDevice(device.streamChannel().id(), info.streamId(),
+                        info.deviceDisplayId(), info.deviceAddress()));
+            }
         }
 
         @Override

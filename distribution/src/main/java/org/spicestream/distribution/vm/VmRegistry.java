@@ -68,6 +68,9 @@ public final class VmRegistry implements FrontDoor.Router, AutoCloseable {
         for (URI uri : config.devices()) {
             env.devices().checkScheme(uri);
         }
+        if (config.agent().port() != null) {
+            env.devices().checkScheme(config.agent().port());
+        }
         Vm old = vms.get(config.name());
         if (old == null && vms.size() >= MAX_VMS) {
             throw new IllegalArgumentException("already " + MAX_VMS + " VMs (the bound of one process)");
