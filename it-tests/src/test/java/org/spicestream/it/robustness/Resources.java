@@ -16,7 +16,7 @@ import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
 /** What this JVM holds, as the fault and soak tests compare it: open fds, live threads, heap after GC, RSS. */
-record Resources(int fds, int threads, long heapAfterGc, long rss, long directMemory) {
+public record Resources(int fds, int threads, long heapAfterGc, long rss, long directMemory) {
 
     private static final Logger LOG = LoggerFactory.getLogger(Resources.class);
 
@@ -25,11 +25,11 @@ record Resources(int fds, int threads, long heapAfterGc, long rss, long directMe
     /** Live threads that may come and go on their own (common pool, JMX, reference handlers). */
     static final int THREAD_TOLERANCE = 4;
     /** Heap after GC may move by this much without anything leaking (class loading, JIT data, log buffers). */
-    static final long HEAP_TOLERANCE = 16L * 1024 * 1024;
+    public static final long HEAP_TOLERANCE = 16L * 1024 * 1024;
     /** How long resources may take to return after a test's last close. */
     static final Duration QUIESCENCE = Duration.ofSeconds(20);
 
-    static Resources now() {
+    public static Resources now() {
         return new Resources(fdCount(), threadCount(), measureHeapAfterGc(), measureRss(), measureDirectMemory());
     }
 
@@ -50,7 +50,7 @@ record Resources(int fds, int threads, long heapAfterGc, long rss, long directMe
     }
 
     /** Used heap after full collections (repeated until it stops falling, at most a few rounds). */
-    static long measureHeapAfterGc() {
+    public static long measureHeapAfterGc() {
         long best = Long.MAX_VALUE;
         for (int i = 0; i < 4; i++) {
             System.gc();
@@ -80,7 +80,7 @@ record Resources(int fds, int threads, long heapAfterGc, long rss, long directMe
     }
 
     /** Direct memory Netty allocated and has not freed (pools keep their chunks: compare loosely). */
-    static long measureDirectMemory() {
+    public static long measureDirectMemory() {
         long netty = Math.max(0, PlatformDependent.usedDirectMemory());
         long nio = ManagementFactory.getPlatformMXBeans(BufferPoolMXBean.class).stream()
                 .filter(p -> p.getName().equals("direct")).mapToLong(BufferPoolMXBean::getMemoryUsed).sum();
@@ -94,7 +94,7 @@ record Resources(int fds, int threads, long heapAfterGc, long rss, long directMe
         return now();
     }
 
-    String describe() {
+    public String describe() {
         return String.format("fds=%d threads=%d heapAfterGc=%.1f MiB rss=%.1f MiB direct=%.1f MiB", fds, threads,
                 mib(heapAfterGc), mib(rss), mib(directMemory));
     }
@@ -103,7 +103,7 @@ record Resources(int fds, int threads, long heapAfterGc, long rss, long directMe
         return bytes / (1024.0 * 1024.0);
     }
 
-    void log(String test, String when) {
+    public void log(String test, String when) {
         LOG.info("[robustness] {} {}: {}", test, when, describe());
     }
 }
