@@ -100,6 +100,8 @@ class QemuHookTest {
                 "virtio:" + dir.resolve("win11-stream0.sock") + "?qmp=" + dir.resolve("win11-qmp.sock"),
                 "virtio:" + dir.resolve("win11-stream1.sock"));
         assertThat(vm.auth()).isEqualTo(AuthConfig.password("domain-pw"));
+        assertThat(vm.agent().port()).as("the com.redhat.spice.0 channel is the VM's agent port")
+                .hasToString("virtio:" + dir.resolve("win11-agent.sock"));
 
         // libvirtd restarting finds the domain running: the same VM again (replaced, not doubled)
         assertThat(hook("streaming-domain.xml", env, "Win11-GPU_07", "reconnect", "begin", "-").exit()).isZero();
