@@ -2,8 +2,12 @@ package org.spicestream.reds;
 
 import io.netty.buffer.ByteBuf;
 import io.netty.buffer.Unpooled;
+import io.netty.channel.Channel;
 import io.netty.channel.ChannelFutureListener;
 import io.netty.channel.ChannelHandlerContext;
+import io.netty.channel.EventLoop;
+import io.netty.channel.IoEventLoop;
+import io.netty.channel.IoHandle;
 import io.netty.handler.codec.ByteToMessageDecoder;
 import io.netty.util.concurrent.ScheduledFuture;
 import java.security.KeyPair;
@@ -28,7 +32,7 @@ import org.spicestream.reds.internal.Wire;
 final class LinkHandler extends ByteToMessageDecoder {
     private static final Logger LOG = LoggerFactory.getLogger(LinkHandler.class);
 
-    private enum State { HEADER, BODY, KEYGEN, MECHANISM, TICKET, DONE }
+    private enum State { HEADER, BODY, KEYGEN, MECHANISM, TICKET, MOVING, DONE }
 
     private final SpiceServer server;
     private final boolean tls;
@@ -72,6 +76,9 @@ final class LinkHandler extends ByteToMessageDecoder {
             }
             case MECHANISM -> readMechanism(ctx, in);
             case TICKET -> readTicket(ctx, in);
+            case MOVING -> {
+                // kept for the client handler; reading is off, so this is at most one read's worth
+            }
             case DONE -> in.skipBytes(in.readableBytes());
         }
     }
@@ -188,6 +195,67 @@ final class LinkHandler extends ByteToMessageDecoder {
             result(ctx, in, SpiceLinkError.PERMISSION_DENIED, "ticket refused: " + check);
             return;
         }
+        EventLoop home = target.clientEventLoop();
+        if (home != null && home != ctx.channel().eventLoop() && canMove(ctx.channel(), home)) {
+            moveThenLink(ctx, home);
+            return;
+        }
+        link(ctx, in);
+    }
+
+    /**
+     * Moves the connection onto the event loop its channel serves clients on (a device's), then completes the link
+     * there. Reading stops first; bytes the client sent after its ticket stay in this decoder and reach the client
+     * handler when this one is removed. While the connection is on no loop, nothing is read or written.
+     */
+    private void moveThenLink(ChannelHandlerContext ctx, EventLoop home) {
+        state = State.MOVING;
+        if (timeout != null) {
+            timeout.cancel(false); // the rest of the link is local: the move completes or fails at once
+        }
+        Channel ch = ctx.channel();
+        ch.config().setAutoRead(false);
+        ctx.deregister().addListener(deregistered -> {
+            if (!deregistered.isSuccess()) {
+                moveFailed(ch, deregistered.cause());
+                return;
+            }
+            home.register(ch).addListener(registered -> {
+                if (!registered.isSuccess()) {
+                    moveFailed(ch, registered.cause());
+                    return;
+                }
+                // on home from here on
+                if (state != State.MOVING || !ch.isActive()) {
+                    moveFailed(ch, null);
+                    return;
+                }
+                link(ctx, Unpooled.EMPTY_BUFFER);
+                if (state == State.DONE && ch.isActive()) {
+                    ch.config().setAutoRead(true);
+                }
+            });
+        });
+    }
+
+    private void moveFailed(Channel ch, Throwable cause) {
+        // A connection closed while it was on no loop fires no channelInactive: release its linking slot here.
+        LOG.info("{}: link from {}: moving to the channel's event loop failed{}", server.config().name(),
+                ch.remoteAddress(), cause == null ? " (connection closed)" : ": " + cause);
+        state = State.DONE;
+        done();
+        ch.close();
+    }
+
+    /** A connection may move to {@code loop} when the loop serves its kind of I/O (an epoll channel to an epoll loop). */
+    @SuppressWarnings("unchecked")
+    static boolean canMove(Channel ch, EventLoop loop) {
+        return loop instanceof IoEventLoop io && ch.unsafe() instanceof IoHandle handle
+                && io.isCompatible((Class<? extends IoHandle>) handle.getClass()) && !loop.isShuttingDown();
+    }
+
+    /** The session step and the link result; then the connection belongs to its {@link RedChannelClient}. */
+    private void link(ChannelHandlerContext ctx, ByteBuf in) {
         SpiceServer.LinkOutcome outcome = server.completeLink(mess, target, ctx.channel());
         if (outcome.error() != SpiceLinkError.OK) {
             result(ctx, in, outcome.error(), outcome.reason());

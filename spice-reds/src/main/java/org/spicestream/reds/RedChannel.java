@@ -1,6 +1,7 @@
 package org.spicestream.reds;
 
 import io.netty.buffer.ByteBuf;
+import io.netty.channel.EventLoop;
 import java.util.List;
 import java.util.concurrent.CopyOnWriteArrayList;
 
@@ -20,6 +21,7 @@ public abstract class RedChannel {
     private final int type;
     private volatile int id = -1;
     private volatile ChannelRegistry registry;
+    private volatile EventLoop clientEventLoop;
     private final List<RedChannelClient> clients = new CopyOnWriteArrayList<>();
 
     protected RedChannel(int channelType) {
@@ -47,6 +49,21 @@ public abstract class RedChannel {
     /** "type:id", e.g. "display:0". */
     public String name() {
         return SpiceChannelType.name(type) + ":" + id;
+    }
+
+    /**
+     * Serves the clients that link from now on on {@code loop} (null: on the loop that accepted their connection).
+     * A channel whose state lives on one event loop — a device's — names it, so that what it sends is written on the
+     * thread that produced it, without a hand-off per message. The connection moves there at the end of its link
+     * stage, when the loop is of the same kind as the connection's (epoll, NIO); otherwise it stays.
+     */
+    public final void setClientEventLoop(EventLoop loop) {
+        this.clientEventLoop = loop;
+    }
+
+    /** The loop set by {@link #setClientEventLoop}, or null. */
+    public final EventLoop clientEventLoop() {
+        return clientEventLoop;
     }
 
     /** Snapshot of the connected clients. */

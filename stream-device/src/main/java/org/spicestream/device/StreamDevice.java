@@ -2,6 +2,7 @@ package org.spicestream.device;
 
 import io.netty.buffer.ByteBuf;
 import io.netty.buffer.ByteBufAllocator;
+import io.netty.channel.EventLoop;
 import java.util.List;
 import java.util.concurrent.atomic.LongAdder;
 import org.slf4j.Logger;
@@ -84,6 +85,11 @@ public final class StreamDevice extends CharDevice {
         }
         streamChannel = new StreamChannel(name(), executor(), mmTime, config.channel(), new ChannelEvents());
         cursorChannel = new CursorChannel(name(), executor());
+        if (executor() instanceof EventLoop loop) {
+            // Clients of both channels move onto the device's loop: a frame is written where it was read.
+            streamChannel.setClientEventLoop(loop);
+            cursorChannel.setClientEventLoop(loop);
+        }
         int id = registry.register(streamChannel);
         registry.register(cursorChannel);
         LOG.info("{}: display channel {} and cursor channel {} registered", name(), id, cursorChannel.id());

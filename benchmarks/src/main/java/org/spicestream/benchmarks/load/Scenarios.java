@@ -33,7 +33,12 @@ import org.spicestream.reds.SessionConfig;
  *     [--server-jar distribution/target/spice-streamd.jar] [--warmup 3] [--duration 10] [--latency-duration 20]
  *     [--only max-64k,fps60-1c,...] [--impls server,relay-rw,relay-splice,cserver,java-relay] [--repeat 3]
  *     [--server-args "--send-queue-bytes 8M"] [--java /path/to/java] [--jfr]
- *     [--server-jvm-args "-Xmx64m -XX:NativeMemoryTracking=summary"]</pre>
+ *     [--server-jvm-args "-Xmx64m -XX:NativeMemoryTracking=summary"]
+ *     [--variant "before=/path/before.jar" --variant "c1=spice-streamd.jar -XX:TieredStopAtLevel=1" ...]</pre>
+ *
+ * <p>A {@code --variant NAME=JAR [JVM options]} is one more spice-streamd implementation in the alternation (its jar,
+ * the common {@code --server-jvm-args} and then its own options): a change is measured before/after in one run, e.g.
+ * {@code --impls relay-rw --variant before=old.jar --variant after=new.jar}.
  */
 public final class Scenarios {
 
@@ -113,6 +118,32 @@ public final class Scenarios {
         }
     }
 
+    /**
+     * One implementation in the alternation: a baseline, or a spice-streamd build with its JVM options.
+     *
+     * @param id key in results.json (the {@link Impl} id, or the variant's name)
+     * @param jar the server jar (spice-streamd only)
+     * @param jvmArgs the server's JVM options (spice-streamd only)
+     */
+    record Target(Impl impl, String id, String label, Path jar, List<String> jvmArgs) {
+        static Target of(Impl impl) {
+            return new Target(impl, impl.id, impl.label, null, List.of());
+        }
+
+        /** Parses {@code NAME=JAR [JVM options]}; the common options come first, so the variant's win. */
+        static Target variant(String spec, List<String> commonJvmArgs) {
+            int eq = spec.indexOf('=');
+            String[] words = eq < 0 ? new String[0] : spec.substring(eq + 1).trim().split("\\s+");
+            if (eq <= 0 || words.length == 0 || words[0].isEmpty()) {
+                throw new IllegalArgumentException("--variant NAME=JAR [JVM options], got " + spec);
+            }
+            String name = spec.substring(0, eq).trim();
+            List<String> jvm = new ArrayList<>(commonJvmArgs);
+            jvm.addAll(Arrays.asList(words).subList(1, words.length));
+            return new Target(Impl.SERVER, name, Impl.SERVER.label + " " + name, Path.of(words[0]), List.copyOf(jvm));
+        }
+    }
+
     /** The baseline every "× raw" figure divides by. */
     static final Impl RAW = Impl.RELAY_RW;
     /** Implementations run by default (the libspice-server reference only where it builds). */
@@ -158,6 +189,9 @@ public final class Scenarios {
     /** Record a JFR profile of the process under test during each measurement (logs/CASE.jfr). */
     private boolean jfr;
     private List<Impl> impls = DEFAULT_IMPLS;
+    /** spice-streamd variants run besides (or instead of) the server of {@code --server-jar}. */
+    private List<String> variantSpecs = List.of();
+    private List<Target> targets = List.of();
     private int repeat = 1;
     /** Built native programs, by implementation. */
     private final Map<Impl, Path> natives = new LinkedHashMap<>();
@@ -185,6 +219,7 @@ public final class Scenarios {
         boolean jfr = false;
         List<String> serverJvmArgs = List.of();
         List<Impl> impls = null;
+        List<String> variants = new ArrayList<>();
         int repeat = 1;
         for (int i = 0; i < args.length; i++) {
             String v = i + 1 < args.length ? args[i + 1] : null;
@@ -198,18 +233,19 @@ public final class Scenarios {
                 case "--only" -> only = Set.of(v.split(","));
                 case "--impls" -> impls = Arrays.stream(v.split(",")).map(Impl::of).toList();
                 case "--repeat" -> repeat = Integer.parseInt(v);
+                case "--variant" -> variants.add(v);
                 case "--jfr" -> jfr = true;
                 case "--server-jvm-args" -> serverJvmArgs = v.isBlank() ? List.of() : Arrays.asList(v.trim().split("\\s+"));
                 case "--server-args" -> serverArgs = v.isBlank() ? List.of() : Arrays.asList(v.trim().split("\\s+"));
                 default -> throw new IllegalArgumentException("unknown option " + args[i]
                         + " (--out --server-jar --java --warmup --duration --latency-duration --only --impls --repeat"
-                        + " --server-args --server-jvm-args --jfr)");
+                        + " --server-args --server-jvm-args --variant --jfr)");
             }
             if (!args[i].equals("--jfr")) {
                 i++;
             }
         }
-        if (!Files.isRegularFile(serverJar)) {
+        if ((impls == null || impls.contains(Impl.SERVER)) && !Files.isRegularFile(serverJar)) {
             throw new IllegalArgumentException(serverJar + " not found: mvn -q -pl distribution -am package -DskipTests");
         }
         Files.createDirectories(out.resolve("logs"));
@@ -218,6 +254,7 @@ public final class Scenarios {
         s.jfr = jfr;
         s.serverJvmArgs = serverJvmArgs;
         s.repeat = Math.max(1, repeat);
+        s.variantSpecs = List.copyOf(variants);
         s.buildNatives(impls);
         List<Scenario> selected = new ArrayList<>();
         for (Scenario sc : ALL) {
@@ -253,15 +290,31 @@ public final class Scenarios {
             }
         }
         impls = List.copyOf(chosen);
+        List<Target> t = new ArrayList<>();
+        for (String spec : variantSpecs) {
+            Target v = Target.variant(spec, serverJvmArgs);
+            if (!Files.isRegularFile(v.jar())) {
+                throw new IllegalArgumentException("variant " + v.id() + ": " + v.jar() + " not found");
+            }
+            t.add(v);
+        }
+        for (Impl i : impls) {
+            t.add(i == Impl.SERVER ? new Target(i, i.id, i.label, serverJar, serverJvmArgs) : Target.of(i));
+        }
+        if (t.stream().map(Target::id).distinct().count() != t.size()) {
+            throw new IllegalArgumentException("implementation names must differ: " + t.stream().map(Target::id).toList());
+        }
+        targets = List.copyOf(t);
     }
 
     /** The implementations a scenario runs: the baselines only where it compares with them. */
-    List<Impl> implsFor(Scenario sc) {
-        List<Impl> l = new ArrayList<>();
-        for (Impl i : impls) {
+    List<Target> implsFor(Scenario sc) {
+        List<Target> l = new ArrayList<>();
+        for (Target t : targets) {
+            Impl i = t.impl();
             boolean baseline = i == Impl.RELAY_RW || i == Impl.RELAY_SPLICE || i == Impl.JAVA_RELAY;
             if (i == Impl.SERVER || (baseline && sc.relayBaseline()) || (i == Impl.C_SERVER && sc.clients() > 0)) {
-                l.add(i);
+                l.add(t);
             }
         }
         return l;
@@ -278,15 +331,22 @@ public final class Scenarios {
         root.put("duration_s", duration.toSeconds());
         root.put("server_args", String.join(" ", serverArgs));
         root.put("server_jvm_args", String.join(" ", serverJvmArgs));
-        root.put("impls", impls.stream().map(i -> i.id).toList());
+        root.put("impls", targets.stream().map(Target::id).toList());
+        Map<String, Object> variantInfo = new LinkedHashMap<>();
+        for (Target t : targets) {
+            if (t.jar() != null) {
+                variantInfo.put(t.id(), t.jar() + (t.jvmArgs().isEmpty() ? "" : " " + String.join(" ", t.jvmArgs())));
+            }
+        }
+        root.put("servers", variantInfo);
         root.put("repeat", repeat);
         List<Object> results = new ArrayList<>();
         root.put("results", results);
         for (Scenario sc : scenarios) {
-            List<Impl> order = implsFor(sc);
-            Map<Impl, List<Map<String, Object>>> runs = new LinkedHashMap<>();
+            List<Target> order = implsFor(sc);
+            Map<Target, List<Map<String, Object>>> runs = new LinkedHashMap<>();
             for (int round = 0; round < repeat; round++) {
-                for (Impl impl : order) { // alternating: every implementation once per round
+                for (Target impl : order) { // alternating: every implementation once per round
                     Map<String, Object> run = runCase(sc, impl, round);
                     runs.computeIfAbsent(impl, k -> new ArrayList<>()).add(run);
                 }
@@ -296,11 +356,11 @@ public final class Scenarios {
             r.put("title", sc.title());
             r.put("target", sc.target());
             Map<String, Object> medians = new LinkedHashMap<>();
-            for (Map.Entry<Impl, List<Map<String, Object>>> e : runs.entrySet()) {
+            for (Map.Entry<Target, List<Map<String, Object>>> e : runs.entrySet()) {
                 Map<String, Object> m = Medians.of(e.getValue());
-                m.put("impl", e.getKey().label);
-                m.put("impl_id", e.getKey().id);
-                medians.put(e.getKey().id, m);
+                m.put("impl", e.getKey().label());
+                m.put("impl_id", e.getKey().id());
+                medians.put(e.getKey().id(), m);
             }
             r.put("median", medians);
             Map<String, Object> raw = (Map<String, Object>) medians.get(RAW.id);
@@ -314,7 +374,7 @@ public final class Scenarios {
                 }
             }
             Map<String, Object> all = new LinkedHashMap<>();
-            runs.forEach((k, v) -> all.put(k.id, v));
+            runs.forEach((k, v) -> all.put(k.id(), v));
             r.put("runs", all);
             results.add(r);
             // written after every scenario, so that a long run that is stopped keeps what it measured
@@ -344,9 +404,10 @@ public final class Scenarios {
     }
 
     /** One scenario against one implementation, in fresh processes. */
-    Map<String, Object> runCase(Scenario sc, Impl impl, int round) throws Exception {
+    Map<String, Object> runCase(Scenario sc, Target target, int round) throws Exception {
+        Impl impl = target.impl();
         boolean relay = !impl.spice();
-        String label = sc.name() + "-" + impl.id + (repeat > 1 ? "-" + (round + 1) : "");
+        String label = sc.name() + "-" + target.id() + (repeat > 1 ? "-" + (round + 1) : "");
         LOG.info("case {}", label);
         Duration measure = sc.latencyCase() ? latencyDuration : duration;
         Path dir = Files.createTempDirectory("spice-perf-");
@@ -359,7 +420,7 @@ public final class Scenarios {
         SpiceLoadClient clients = null;
         GuestStreamReader readers = null;
         Map<String, Object> r = new LinkedHashMap<>();
-        r.put("impl", impl.label);
+        r.put("impl", target.label());
         r.put("round", round + 1);
         r.put("loadavg_start", loadAverage());
         try {
@@ -376,8 +437,8 @@ public final class Scenarios {
             } else {
                 cmd.add(java);
                 int max = Math.max(SessionConfig.DEFAULT_MAX_CLIENTS_PER_CHANNEL, sc.clients());
-                cmd.addAll(serverJvmArgs);
-                cmd.addAll(List.of("-jar", serverJar.toString(), "--listen", "127.0.0.1:" + port,
+                cmd.addAll(target.jvmArgs());
+                cmd.addAll(List.of("-jar", target.jar().toString(), "--listen", "127.0.0.1:" + port,
                         "--disable-ticketing", "--device", "unix:" + socket, "--session-policy", "share",
                         "--max-clients", Integer.toString(max), "--max-sessions", Integer.toString(max),
                         "--log-level", "warn"));
@@ -476,7 +537,7 @@ public final class Scenarios {
             if (clients != null && clients.firstFailure() != null) {
                 r.put("client_failure", clients.firstFailure().toString());
             }
-            if (impl == Impl.SERVER && String.join(" ", serverJvmArgs).contains("NativeMemoryTracking")) {
+            if (impl == Impl.SERVER && String.join(" ", target.jvmArgs()).contains("NativeMemoryTracking")) {
                 Files.writeString(out.resolve("logs").resolve(label + "-nmt.txt"), ProcessProbe.nativeMemory(pid));
             }
             if (impl.java()) {

@@ -110,6 +110,16 @@ public final class SpiceTestClient implements AutoCloseable {
         SslContext tls;
         String webSocketPath;
         String connectAuthority;
+        Message afterTicket;
+
+        /**
+         * Sends this client message in the same write as the ticket, before the link result arrived (a client that
+         * pipelines): the server must keep it for the linked channel.
+         */
+        public Options afterTicket(int type, byte[] body) {
+            this.afterTicket = new Message(type, body.clone());
+            return this;
+        }
 
         /**
          * Open the connection with {@code CONNECT authority HTTP/1.0} first (as spice-gtk does through a proxy) and
@@ -502,6 +512,15 @@ public final class SpiceTestClient implements AutoCloseable {
                             auth.writeIntLE(c.opts.mechanism);
                         }
                         auth.writeBytes(ticket);
+                        Message early = c.opts.afterTicket;
+                        if (early != null) {
+                            if (c.mini) {
+                                auth.writeShortLE(early.type()).writeIntLE(early.body().length);
+                            } else {
+                                auth.writeLongLE(0).writeShortLE(early.type()).writeIntLE(early.body().length).writeIntLE(0);
+                            }
+                            auth.writeBytes(early.body());
+                        }
                         ctx.writeAndFlush(auth);
                         state = State.RESULT;
                     }
