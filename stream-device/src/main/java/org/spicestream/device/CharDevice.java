@@ -121,6 +121,11 @@ public abstract class CharDevice implements GuestPortHandler, AutoCloseable {
     /** Reset after every open and close (parser position, channel state). */
     protected void onReset() {}
 
+    /** Guest bytes the parser knows are coming (the rest of an announced message); 0 when none are known. */
+    protected int expectedBytes() {
+        return 0;
+    }
+
     // ---- GuestPortHandler ----
 
     @Override
@@ -161,6 +166,12 @@ public abstract class CharDevice implements GuestPortHandler, AutoCloseable {
             log.error("{}: failed handling guest data", name, e);
             enterErrorState("internal error: " + e);
         }
+    }
+
+    @Override
+    public final int pendingBytes() {
+        // In the error state (or closed) everything read is discarded: no reason to read big.
+        return portOpen && errorReason == null ? expectedBytes() : 0;
     }
 
     @Override

@@ -141,6 +141,11 @@ public final class StreamDevice extends CharDevice {
     }
 
     @Override
+    protected int expectedBytes() {
+        return parser.pendingBytes();
+    }
+
+    @Override
     protected void onData(ByteBuf borrowed) {
         try {
             parser.parse(borrowed, this::handle);

@@ -15,6 +15,12 @@ abstract sealed class FrameParser<M extends StreamMessage> permits GuestStreamPa
     static final int MIN_SLICE_BYTES = 4096;
     /** Capacity of the buffers that gather short pieces. */
     static final int GATHER_CHUNK_BYTES = 64 * 1024;
+    /**
+     * A piece is kept as a slice only if its read buffer is at most this many times its length: a retained slice
+     * keeps the whole buffer alive, so a guest that sends a little into big reads must not make queued frames pin
+     * many times their size. Shorter pieces are copied.
+     */
+    static final int MAX_PIN_FACTOR = 4;
 
     private final byte[] header = new byte[StreamLimits.HEADER_SIZE];
     private int headerFill;
@@ -55,7 +61,7 @@ abstract sealed class FrameParser<M extends StreamMessage> permits GuestStreamPa
                     continue;
                 }
                 int n = Math.min(remaining, in.readableBytes());
-                if (n == size && collected == null && gather == null) {
+                if (n == size && collected == null && gather == null && sliceable(in, n)) {
                     // The whole payload is in this read: hand on a slice, no copy.
                     remaining = 0;
                     complete(in.readRetainedSlice(n), out);
@@ -93,6 +99,14 @@ abstract sealed class FrameParser<M extends StreamMessage> permits GuestStreamPa
         return inPayload ? size - remaining : 0;
     }
 
+    /**
+     * Payload bytes announced by the header of the message being read and not yet received; 0 between messages.
+     * What the next read may usefully take.
+     */
+    public final int pendingBytes() {
+        return inPayload ? remaining : 0;
+    }
+
     /** Whether a message is partly read (a peer closing now would cut it). */
     public final boolean hasPartialMessage() {
         return headerFill > 0 || inPayload;
@@ -118,7 +132,7 @@ abstract sealed class FrameParser<M extends StreamMessage> permits GuestStreamPa
     }
 
     private void addPiece(ByteBuf in, int n) {
-        if (n >= MIN_SLICE_BYTES) {
+        if (n >= MIN_SLICE_BYTES && sliceable(in, n)) {
             flushGather(in);
             collected(in).addComponent(true, in.readRetainedSlice(n));
             return;
@@ -130,6 +144,15 @@ abstract sealed class FrameParser<M extends StreamMessage> permits GuestStreamPa
             gather = in.alloc().buffer(Math.max(n, Math.min(remaining, GATHER_CHUNK_BYTES)));
         }
         gather.writeBytes(in, n);
+    }
+
+    /** Whether {@code n} bytes of {@code in} may be kept as a slice ({@link #MAX_PIN_FACTOR}). */
+    private static boolean sliceable(ByteBuf in, int n) {
+        ByteBuf root = in;
+        for (ByteBuf u = root.unwrap(); u != null; u = u.unwrap()) {
+            root = u;
+        }
+        return (long) n * MAX_PIN_FACTOR >= root.capacity();
     }
 
     private CompositeByteBuf collected(ByteBuf in) {

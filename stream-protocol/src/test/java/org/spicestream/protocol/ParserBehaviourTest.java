@@ -100,6 +100,53 @@ class ParserBehaviourTest {
     }
 
     @Test
+    void pendingBytesAreTheRestOfTheAnnouncedPayload() {
+        GuestStreamParser parser = new GuestStreamParser();
+        List<GuestMessage> out = new ArrayList<>();
+        assertThat(parser.pendingBytes()).isZero();
+        parser.parse(header(1, MessageType.DATA, 10_000).writeZero(3_000), out::add);
+        assertThat(parser.pendingBytes()).isEqualTo(7_000);
+        parser.parse(Unpooled.buffer().writeZero(6_999), out::add);
+        assertThat(parser.pendingBytes()).isEqualTo(1);
+        parser.parse(Unpooled.buffer().writeZero(1).writeBytes(header(1, MessageType.DATA, 50)), out::add);
+        assertThat(out).hasSize(1);
+        assertThat(parser.pendingBytes()).isEqualTo(50);
+        parser.reset();
+        assertThat(parser.pendingBytes()).isZero();
+        out.forEach(m -> ((Data) m).release());
+    }
+
+    @Test
+    void aSmallPieceOfABigReadIsCopiedSoThatItDoesNotPinTheRead() {
+        int max = FrameParser.MAX_PIN_FACTOR;
+        GuestStreamParser parser = new GuestStreamParser();
+        List<GuestMessage> out = new ArrayList<>();
+        // 8 KiB of a 256 KiB read buffer: a slice would keep 32 times its size alive
+        ByteBuf big = ByteBufAllocator.DEFAULT.directBuffer(256 * 1024, 256 * 1024);
+        big.writeBytes(header(1, MessageType.DATA, 100_000)).writeZero(8 * 1024);
+        parser.parse(big, out::add);
+        assertThat(big.refCnt()).as("copied, not retained").isEqualTo(1);
+        // a piece of at least a quarter of its read is kept as a slice
+        ByteBuf quarter = ByteBufAllocator.DEFAULT.directBuffer(64 * 1024, 64 * 1024).writeZero(64 * 1024 / max);
+        parser.parse(quarter, out::add);
+        assertThat(quarter.refCnt()).as("retained by the frame").isEqualTo(2);
+        // the rest (74 KiB) and a whole small frame in a 1 MiB read are copied too
+        ByteBuf rest = ByteBufAllocator.DEFAULT.directBuffer(1024 * 1024, 1024 * 1024)
+                .writeZero(100_000 - 8 * 1024 - 64 * 1024 / max)
+                .writeBytes(header(1, MessageType.DATA, 1_000)).writeZero(1_000);
+        parser.parse(rest, out::add);
+        assertThat(out).hasSize(2);
+        assertThat(((Data) out.get(0)).content().readableBytes()).isEqualTo(100_000);
+        assertThat(((Data) out.get(1)).content().readableBytes()).isEqualTo(1_000);
+        assertThat(rest.refCnt()).as("neither the small tail nor the small frame pins the read").isEqualTo(1);
+        out.forEach(m -> ((Data) m).release());
+        assertThat(quarter.refCnt()).isEqualTo(1);
+        big.release();
+        quarter.release();
+        rest.release();
+    }
+
+    @Test
     void afterAnErrorEverythingIsDiscardedUntilReset() {
         GuestStreamParser parser = new GuestStreamParser();
         List<GuestMessage> out = new ArrayList<>();

@@ -25,4 +25,12 @@ public interface GuestPortHandler {
 
     /** The transport's host → guest buffer went above its high-water mark ({@code false}) or back below the low one. */
     void writabilityChanged(boolean writable);
+
+    /**
+     * Bytes the guest has announced and not yet sent (the rest of a message whose header was read), 0 when none are
+     * known. A transport may size its next read to them ({@link GuestReadAllocator}); it is only a hint.
+     */
+    default int pendingBytes() {
+        return 0;
+    }
 }

@@ -24,6 +24,8 @@ public final class RecordingPortHandler implements GuestPortHandler {
     private MessageDigest digest = newDigest();
     private long received;
     private long dataCalls;
+    private int largestRead;
+    private long announcedUntil;
     private boolean open;
     private boolean paused;
     private Boolean lastWritable;
@@ -60,6 +62,23 @@ public final class RecordingPortHandler implements GuestPortHandler {
         }
         received += n;
         dataCalls++;
+        largestRead = Math.max(largestRead, n);
+    }
+
+    /** Announces that {@code n} more bytes are coming: {@link #pendingBytes()} counts them down as they arrive. */
+    public synchronized void announce(long n) {
+        announcedUntil = received + n;
+    }
+
+    @Override
+    public synchronized int pendingBytes() {
+        checkExecutor("pendingBytes");
+        return (int) Math.max(0, Math.min(Integer.MAX_VALUE, announcedUntil - received));
+    }
+
+    /** The largest single {@code dataReceived} so far. */
+    public synchronized int largestRead() {
+        return largestRead;
     }
 
     @Override

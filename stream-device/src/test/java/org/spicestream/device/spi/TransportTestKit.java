@@ -218,6 +218,33 @@ public abstract class TransportTestKit {
     }
 
     @Test
+    void bytesThePortAnnouncesAreReadInOneGo() throws Exception {
+        GuestEndpoint guest = startAndOpen();
+        port.pause();
+        byte[] chunk = randomBytes(new Random(11), CHUNK);
+        long total = 0;
+        // As much as the sockets hold while nothing is read, up to one frame read
+        while (total < TransportContext.DEFAULT_MAX_FRAME_READ_SIZE) {
+            int n = guest.writeNonBlocking(chunk, 0,
+                    (int) Math.min(chunk.length, TransportContext.DEFAULT_MAX_FRAME_READ_SIZE - total));
+            if (n == 0) {
+                break;
+            }
+            total += n;
+        }
+        assertThat(total).as("the sockets hold more than one unannounced read").isGreaterThan(
+                TransportContext.DEFAULT_READ_BUFFER_SIZE);
+        port.announce(total); // what a parser knows after a frame header
+        port.resume();
+        long expected = total;
+        await().atMost(TIMEOUT).until(() -> port.received() == expected);
+        // The first read takes what the host's socket holds (a Unix socket: everything; TCP: its receive window),
+        // which is more than any read without the announcement may take.
+        assertThat(port.largestRead()).as("reads sized to the announced rest, not %d-byte reads",
+                TransportContext.DEFAULT_READ_BUFFER_SIZE).isGreaterThan(TransportContext.DEFAULT_READ_BUFFER_SIZE);
+    }
+
+    @Test
     void pauseSurvivesReconnection() throws Exception {
         GuestEndpoint first = startAndOpen();
         port.pause();

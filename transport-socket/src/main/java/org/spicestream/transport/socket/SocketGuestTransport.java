@@ -4,7 +4,6 @@ import io.netty.bootstrap.Bootstrap;
 import io.netty.bootstrap.ServerBootstrap;
 import io.netty.buffer.ByteBuf;
 import io.netty.buffer.Unpooled;
-import io.netty.channel.AdaptiveRecvByteBufAllocator;
 import io.netty.channel.Channel;
 import io.netty.channel.ChannelFuture;
 import io.netty.channel.ChannelFutureListener;
@@ -35,6 +34,7 @@ import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 import org.spicestream.device.spi.GuestChannelHandler;
 import org.spicestream.device.spi.GuestPortHandler;
+import org.spicestream.device.spi.GuestReadAllocator;
 import org.spicestream.device.spi.GuestTransport;
 import org.spicestream.device.spi.TransportContext;
 import org.spicestream.device.spi.ReconnectBackoff;
@@ -237,10 +237,10 @@ public final class SocketGuestTransport implements GuestTransport {
         scheduleReconnect();
     }
 
-    private AdaptiveRecvByteBufAllocator readAllocator() {
+    private GuestReadAllocator readAllocator() {
         // Reads adapt between MIN_READ_SIZE and the context's limit, so small guest messages do not pin large
-        // pooled buffers through the slices the parser keeps.
-        return new AdaptiveRecvByteBufAllocator(MIN_READ_SIZE, ctx.readBufferSize(), ctx.readBufferSize());
+        // pooled buffers through the slices the parser keeps; the rest of an announced frame is read in one go.
+        return GuestReadAllocator.forPort(ctx, handler);
     }
 
     private WriteBufferWaterMark waterMark() {

@@ -3,7 +3,6 @@ package org.spicestream.transport.virtio;
 import io.netty.bootstrap.Bootstrap;
 import io.netty.buffer.ByteBuf;
 import io.netty.buffer.Unpooled;
-import io.netty.channel.AdaptiveRecvByteBufAllocator;
 import io.netty.channel.Channel;
 import io.netty.channel.ChannelFuture;
 import io.netty.channel.ChannelFutureListener;
@@ -28,6 +27,7 @@ import org.slf4j.LoggerFactory;
 import org.spicestream.device.spi.GuestChannelHandler;
 import org.spicestream.device.spi.GuestInputSink;
 import org.spicestream.device.spi.GuestPortHandler;
+import org.spicestream.device.spi.GuestReadAllocator;
 import org.spicestream.device.spi.GuestTransport;
 import org.spicestream.device.spi.TransportContext;
 import org.spicestream.device.spi.ReconnectBackoff;
@@ -160,8 +160,7 @@ public final class VirtioGuestTransport implements GuestTransport {
                 .group(loop)
                 .channel(io.channel())
                 .option(ChannelOption.CONNECT_TIMEOUT_MILLIS, (int) CONNECT_TIMEOUT.toMillis())
-                .option(ChannelOption.RECVBUF_ALLOCATOR,
-                        new AdaptiveRecvByteBufAllocator(MIN_READ_SIZE, ctx.readBufferSize(), ctx.readBufferSize()))
+                .option(ChannelOption.RECVBUF_ALLOCATOR, new GuestReadAllocator(ctx, this::pendingBytes))
                 .option(ChannelOption.WRITE_BUFFER_WATER_MARK,
                         new WriteBufferWaterMark(ctx.writeLowWaterMark(), ctx.writeHighWaterMark()))
                 .handler(new ChannelInitializer<Channel>() {
@@ -241,6 +240,15 @@ public final class VirtioGuestTransport implements GuestTransport {
         public void writabilityChanged(boolean writable) {
             handler.writabilityChanged(writable);
         }
+
+        @Override
+        public int pendingBytes() {
+            return VirtioGuestTransport.this.pendingBytes();
+        }
+    }
+
+    private int pendingBytes() {
+        return deviceOpen ? handler.pendingBytes() : 0;
     }
 
     private boolean guestEndOpen() {
