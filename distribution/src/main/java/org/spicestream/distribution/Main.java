@@ -23,18 +23,30 @@ public final class Main {
     public static final String LOG_LEVEL_PROPERTY = "spicestreamd.log.level";
     /** Exit code when the server cannot start. */
     public static final int EXIT_FAILURE = 1;
+    /** Netty's leak detection level property; a server runs without the detector unless it is set. */
+    public static final String LEAK_DETECTION_PROPERTY = "io.netty.leakDetection.level";
     /** After this long, a shutdown that hangs is cut short (exit code {@link #EXIT_FAILURE}). */
     public static final Duration SHUTDOWN_DEADLINE = Duration.ofMillis(4500);
 
     private Main() {}
 
     public static void main(String[] args) {
+        serverDefaults();
+        System.exit(run(args));
+    }
+
+    /** System properties of a server process, each unless given on the command line; before any Netty class loads. */
+    static void serverDefaults() {
         System.setProperty("java.awt.headless", "true");
         if (System.getProperty("guice_bytecode_gen_option") == null) {
             // Guice AOP is unused; this avoids sun.misc.Unsafe warnings on JDK 24+
             System.setProperty("guice_bytecode_gen_option", "DISABLED");
         }
-        System.exit(run(args));
+        if (System.getProperty(LEAK_DETECTION_PROPERTY) == null) {
+            // The detector samples buffer allocations with a stack trace; tests run it at PARANOID instead. To look
+            // for a leak in production: -Dio.netty.leakDetection.level=simple (README "Memory").
+            System.setProperty(LEAK_DETECTION_PROPERTY, "disabled");
+        }
     }
 
     /** Runs until a termination signal; returns the exit code. */
