@@ -59,6 +59,8 @@ public final class HeadlessChromium implements AutoCloseable {
     private final AtomicInteger ids = new AtomicInteger();
     private final Map<Integer, CompletableFuture<String>> pending = new ConcurrentHashMap<>();
     private final List<String> console = java.util.Collections.synchronizedList(new ArrayList<>());
+    /** The JDK's WebSocket takes one send at a time; commands come from the test and from the dialog handler. */
+    private final Object sendLock = new Object();
 
     private HeadlessChromium(Process process, Path profile, WebSocket ws) {
         this.process = process;
@@ -143,8 +145,17 @@ public final class HeadlessChromium implements AutoCloseable {
         int id = ids.incrementAndGet();
         CompletableFuture<String> f = new CompletableFuture<>();
         pending.put(id, f);
-        ws.sendText("{\"id\":" + id + ",\"method\":\"" + method + "\",\"params\":" + paramsJson + "}", true).join();
-        String resp = f.orTimeout(COMMAND_TIMEOUT.toMillis(), TimeUnit.MILLISECONDS).join();
+        synchronized (sendLock) {
+            ws.sendText("{\"id\":" + id + ",\"method\":\"" + method + "\",\"params\":" + paramsJson + "}", true).join();
+        }
+        String resp;
+        try {
+            resp = f.orTimeout(COMMAND_TIMEOUT.toMillis(), TimeUnit.MILLISECONDS).join();
+        } catch (java.util.concurrent.CompletionException e) {
+            pending.remove(id);
+            throw new IllegalStateException(method + ": no answer within " + COMMAND_TIMEOUT + "; page console:\n"
+                    + String.join("\n", console()), e);
+        }
         if (resp.startsWith("{\"id\":" + id + ",\"error\"")) {
             throw new IllegalStateException(method + " failed: " + resp);
         }
@@ -224,20 +235,21 @@ public final class HeadlessChromium implements AutoCloseable {
         return all;
     }
 
-    /** The page's console messages, exceptions and browser log entries so far. */
+    /** The page's console messages, exceptions, browser log entries and JavaScript dialogs (dismissed) so far. */
     public List<String> console() {
         synchronized (console) {
             return List.copyOf(console);
         }
     }
 
-    /** What of {@link #console()} is an error or a warning: exceptions, console.error/warn, failed loads, CSP. */
+    /** What of {@link #console()} is an error or a warning: exceptions, console.error/warn, failed loads, CSP, dialogs. */
     public List<String> consoleProblems() {
         return console().stream().filter(HeadlessChromium::isProblem).toList();
     }
 
     private static boolean isProblem(String event) {
         return event.startsWith("{\"method\":\"Runtime.exceptionThrown\"")
+                || event.startsWith("{\"method\":\"Page.javascriptDialogOpening\"")
                 || event.matches("(?s)\\{\"method\":\"Runtime.consoleAPICalled\",\"params\":\\{\"type\":\"(error|warning|assert)\".*")
                 || event.matches("(?s)\\{\"method\":\"Log.entryAdded\".*\"level\":\"(error|warning)\".*");
     }
@@ -252,9 +264,24 @@ public final class HeadlessChromium implements AutoCloseable {
         } else if (text.startsWith("{\"method\":\"Runtime.consoleAPICalled\"")
                 || text.startsWith("{\"method\":\"Runtime.exceptionThrown\"")
                 || text.startsWith("{\"method\":\"Log.entryAdded\"")) {
-            if (console.size() < MAX_CONSOLE_LINES) {
-                console.add(text.length() > 500 ? text.substring(0, 500) : text);
-            }
+            record(text);
+        } else if (text.startsWith("{\"method\":\"Page.javascriptDialogOpening\"")) {
+            // alert/confirm/prompt block the page and every Runtime.evaluate until answered: note it, dismiss it
+            record(text);
+            LOG.warn("the page opened a JavaScript dialog, dismissed: {}", text);
+            CompletableFuture.runAsync(() -> {
+                try {
+                    send("Page.handleJavaScriptDialog", "{\"accept\":false}");
+                } catch (RuntimeException e) {
+                    LOG.warn("dismissing the dialog failed", e);
+                }
+            });
+        }
+    }
+
+    private void record(String event) {
+        if (console.size() < MAX_CONSOLE_LINES) {
+            console.add(event.length() > 500 ? event.substring(0, 500) : event);
         }
     }
 
