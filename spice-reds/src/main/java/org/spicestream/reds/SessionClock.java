@@ -9,9 +9,12 @@ import org.slf4j.LoggerFactory;
  * One session's multimedia clock (R9). The client's clock runs {@link #latencyMs()} behind the server's mm-time, which
  * stamps the frames (B19): a client that waits for a frame's time (spice-gtk) shows it that long after the server
  * read it. The latency starts at {@link MmTimeConfig#latency()}; a video report (STREAM_REPORT) with late frames
- * raises it at once by the lateness plus {@link #SAFETY_MARGIN_MS}; reports with spare margin lower it again in
- * small steps. Each change reaches the client as MULTI_MEDIA_TIME. Thread-safe: reports come from the stream
- * channels' executors, round trips from the connections' loops.
+ * raises it at once by the lateness plus {@link #SAFETY_MARGIN_MS}, at most {@link #MAX_RAISE_MS} per report (a
+ * single spike of the path costs one frame, not seconds of a high latency; a lasting lack of margin is made up
+ * within a few reports); reports with spare margin lower it again by half the spare, at most
+ * {@link #MAX_LOWER_STEP_MS} per {@link #LOWER_AFTER_MS}; a thin margin without late frames is left alone. Each
+ * change reaches the client as MULTI_MEDIA_TIME. Thread-safe: reports come from the stream channels' executors, round
+ * trips from the connections' loops.
  */
 public final class SessionClock {
 
@@ -21,10 +24,12 @@ public final class SessionClock {
     public static final int SAFETY_MARGIN_MS = 5;
     /** Smallest raise after late frames (the report shows only the last frame's margin, earlier ones were later). */
     public static final int MIN_RAISE_MS = 10;
+    /** Largest raise per report. */
+    public static final int MAX_RAISE_MS = 40;
     /** Largest step down at a time: frames already on their way lose that much margin. */
-    public static final int MAX_LOWER_STEP_MS = 5;
+    public static final int MAX_LOWER_STEP_MS = 20;
     /** Time without late frames before each step down. */
-    public static final long LOWER_AFTER_MS = 2000;
+    public static final long LOWER_AFTER_MS = 1000;
 
     private final MmTime mmTime;
     private final MmTimeConfig config;
@@ -84,8 +89,8 @@ public final class SessionClock {
             return;
         }
         long now = mmTime.nanos();
-        if (drops > 0 || lastFrameMarginMs < SAFETY_MARGIN_MS) {
-            int raise = Math.max(MIN_RAISE_MS, SAFETY_MARGIN_MS - lastFrameMarginMs);
+        if (drops > 0 || lastFrameMarginMs < 0) {
+            int raise = (int) Math.min(MAX_RAISE_MS, Math.max(MIN_RAISE_MS, (long) SAFETY_MARGIN_MS - lastFrameMarginMs));
             int target = (int) Math.min(maxLatencyMs, (long) latencyMs + raise);
             if (target > latencyMs) {
                 change(target, now, "raised: " + drops + " of " + frames + " frames late, last margin "
@@ -101,7 +106,7 @@ public final class SessionClock {
         int spare = minMarginMs - SAFETY_MARGIN_MS;
         int floor = floorMs();
         if (spare > 0 && latencyMs > floor && now - lastChangeNanos >= TimeUnit.MILLISECONDS.toNanos(LOWER_AFTER_MS)) {
-            int target = Math.max(floor, latencyMs - Math.min(MAX_LOWER_STEP_MS, spare));
+            int target = Math.max(floor, latencyMs - Math.min(MAX_LOWER_STEP_MS, Math.max(1, spare / 2)));
             change(target, now, "lowered: smallest margin " + minMarginMs + " ms");
         }
     }

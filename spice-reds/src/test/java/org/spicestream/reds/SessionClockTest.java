@@ -44,19 +44,47 @@ class SessionClockTest {
     }
 
     @Test
-    void lateFramesRaiseTheLatencyByTheirLatenessPlusTheSafetyMargin() {
+    void lateFramesRaiseTheLatencyByTheirLatenessPlusTheSafetyMarginAtMostTheRaiseStepPerReport() {
         SessionClock clock = clock(10, 400);
         advance(50);
-        clock.videoReport(mmTime.now(), 5, 3, -32);
-        assertThat(clock.latencyMs()).isEqualTo(10 + 32 + SessionClock.SAFETY_MARGIN_MS);
+        clock.videoReport(mmTime.now(), 5, 3, -22);
+        assertThat(clock.latencyMs()).isEqualTo(10 + 22 + SessionClock.SAFETY_MARGIN_MS);
         // Reports about frames stamped before the change show the old clock: no second raise for them.
         clock.videoReport(mmTime.now() - 1, 5, 5, -40);
-        assertThat(clock.latencyMs()).isEqualTo(47);
+        assertThat(clock.latencyMs()).isEqualTo(37);
         // Drops with a good last margin: the earlier frames were late by an unknown amount.
         advance(10);
         clock.videoReport(mmTime.now(), 5, 1, 20);
-        assertThat(clock.latencyMs()).isEqualTo(47 + SessionClock.MIN_RAISE_MS);
-        assertThat(clock.changes()).isEqualTo(2);
+        assertThat(clock.latencyMs()).isEqualTo(37 + SessionClock.MIN_RAISE_MS);
+        // One spike of 300 ms: one step, not 300 ms for a minute.
+        advance(10);
+        clock.videoReport(mmTime.now(), 5, 1, -300);
+        assertThat(clock.latencyMs()).isEqualTo(47 + SessionClock.MAX_RAISE_MS);
+        assertThat(clock.changes()).isEqualTo(3);
+    }
+
+    @Test
+    void aThinMarginWithoutLateFramesIsLeftAlone() {
+        SessionClock clock = clock(10, 400);
+        for (int t = 0; t < 5_000; t += 100) {
+            advance(100);
+            clock.videoReport(mmTime.now(), 5, 0, 1);
+        }
+        assertThat(clock.latencyMs()).isEqualTo(10);
+        assertThat(clock.changes()).isZero();
+    }
+
+    @Test
+    void aLastingLackOfMarginIsMadeUpWithinAFewReports() {
+        SessionClock clock = clock(10, 400);
+        int transfer = 130; // each frame needs 130 ms more than the clock gives it at first
+        int reports = 0;
+        while (clock.latencyMs() - 10 < transfer && reports < 20) {
+            advance(50);
+            clock.videoReport(mmTime.now(), 5, 5, clock.latencyMs() - 10 - transfer);
+            reports++;
+        }
+        assertThat(reports).isLessThanOrEqualTo(5);
     }
 
     @Test
@@ -70,12 +98,14 @@ class SessionClockTest {
     }
 
     @Test
-    void spareMarginLowersInSmallStepsNoFasterThanTheIntervalAndNotBelowTheConfiguredLatency() {
+    void spareMarginLowersInStepsNoFasterThanTheIntervalAndNotBelowTheConfiguredLatency() {
         SessionClock clock = clock(10, 400);
-        advance(10);
-        clock.videoReport(mmTime.now(), 5, 5, -100); // → 115
+        for (int i = 0; i < 5; i++) {
+            advance(10);
+            clock.videoReport(mmTime.now(), 5, 5, -100); // → 210
+        }
         int raised = clock.latencyMs();
-        assertThat(raised).isEqualTo(115);
+        assertThat(raised).isEqualTo(210);
         int steps = 0;
         for (int t = 0; t < 60_000; t += 100) {
             advance(100);
@@ -87,9 +117,8 @@ class SessionClockTest {
             }
         }
         assertThat(clock.latencyMs()).isEqualTo(10);
+        // One step per interval at most: 200 ms down in steps of at most 20 ms takes at least 10 intervals.
         assertThat(steps).isGreaterThanOrEqualTo((raised - 10) / SessionClock.MAX_LOWER_STEP_MS);
-        // One step per interval at most: 105 ms down in 5 ms steps takes at least 21 intervals.
-        assertThat(steps * SessionClock.LOWER_AFTER_MS).isLessThanOrEqualTo(60_000);
     }
 
     @Test
