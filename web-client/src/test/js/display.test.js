@@ -125,3 +125,34 @@ test('STREAM_DATA_SIZED carries its own destination', async () => {
     JpegDecoder.prototype.decodeImage = original;
   }
 });
+
+test('at most one picture per screen refresh: later ones wait for the refresh, the newest wins', () => {
+  const callbacks = [];
+  globalThis.requestAnimationFrame = (cb) => callbacks.push(cb);
+  try {
+    const { ch, calls, frames, feed } = display();
+    feed('s2c_surface_create_streaming');
+    feed('s2c_stream_create');
+    const st = ch.streams.get(0);
+    const picture = (name) => ({ name, closed: false, close() { this.closed = true; } });
+    const meta = () => ({ dest: st.dest, mmTime: 0, submittedAt: 0, decodedAt: 0 });
+    const a = picture('a');
+    const b = picture('b');
+    const c = picture('c');
+    ch.draw(st, a, meta());
+    ch.draw(st, b, meta());
+    ch.draw(st, c, meta());
+    const drawn = () => calls.filter((x) => x[0] === 'drawImage').map((x) => x[1]);
+    assert.deepEqual(drawn(), ['a']); // at once: nothing drawn yet in this refresh
+    assert.ok(b.closed && !c.closed);
+    assert.equal(ch.stats.drops, 1);
+    callbacks.shift()(); // the refresh: the newest waiting picture goes in
+    assert.deepEqual(drawn(), ['a', 'c']);
+    callbacks.shift()(); // nothing waiting: the next picture is drawn at once again
+    ch.draw(st, picture('d'), meta());
+    assert.deepEqual(drawn(), ['a', 'c', 'd']);
+    assert.equal(frames.length, 3);
+  } finally {
+    delete globalThis.requestAnimationFrame;
+  }
+});

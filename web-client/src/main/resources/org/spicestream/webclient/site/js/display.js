@@ -267,12 +267,41 @@ export class DisplayChannel extends SpiceChannel {
     }
   }
 
+  /**
+   * A decoded picture: drawn at once, unless one was already drawn since the screen last refreshed; then it waits
+   * for the next refresh (requestAnimationFrame, just before the browser paints) and a newer one replaces it, since
+   * the screen would never have shown it. That keeps a decoder that delivers in bursts from costing conversions
+   * nobody sees, without delaying any picture the screen shows.
+   */
   draw(st, image, meta) {
+    if (this.drawnThisRefresh && typeof requestAnimationFrame === 'function') {
+      if (this.pendingDraw) {
+        this.pendingDraw.image.close();
+        this.stats.frameDropped('replaced before the screen refreshed');
+      }
+      this.pendingDraw = { st, image, meta };
+      return;
+    }
+    this.drawNow(st, image, meta);
+  }
+
+  drawNow(st, image, meta) {
     const ctx = this.view.context();
     const d = meta.dest;
     if (this.streams.get(st.id) !== st || !this.surface) {
       image.close();
       return;
+    }
+    if (typeof requestAnimationFrame === 'function' && !this.drawnThisRefresh) {
+      this.drawnThisRefresh = true;
+      requestAnimationFrame(() => {
+        this.drawnThisRefresh = false;
+        const p = this.pendingDraw;
+        this.pendingDraw = null;
+        if (p) {
+          this.drawNow(p.st, p.image, p.meta);
+        }
+      });
     }
     if (st.topDown) {
       ctx.drawImage(image, d.left, d.top, d.width, d.height);
@@ -322,6 +351,10 @@ export class DisplayChannel extends SpiceChannel {
   destroyAllStreams() {
     for (const id of [...this.streams.keys()]) {
       this.destroyStream(id);
+    }
+    if (this.pendingDraw) {
+      this.pendingDraw.image.close();
+      this.pendingDraw = null;
     }
   }
 
