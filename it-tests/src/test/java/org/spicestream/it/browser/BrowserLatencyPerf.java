@@ -69,7 +69,18 @@ class BrowserLatencyPerf {
      * page, decode, arrival → drawn) and the browser's CPU time per frame drawn (all its processes).
      */
     record Result(Scenario scenario, int round, GlassToGlass g2g, double fps, double transitMs, double decodeMs,
-            double pageMs, double cpuMsPerFrame) {}
+            double pageMs, double cpuMsPerFrame, Slow slow, String load) {}
+
+    /** The p99 bound: frames slower than this are looked at apart. */
+    static final double SLOW_MS = 60;
+
+    /**
+     * Frames drawn later than {@link #SLOW_MS} after the guest's write, and where their time went: medians of guest
+     * write → arrival in the page, decode, arrival → drawn (the built-in client only).
+     */
+    record Slow(int frames, double transitMs, double decodeMs, double pageMs) {
+        static final Slow NONE = new Slow(-1, Double.NaN, Double.NaN, Double.NaN);
+    }
 
     @Test
     void measure() throws Exception {
@@ -155,9 +166,38 @@ class BrowserLatencyPerf {
                                 .map(f -> f.decodeMicros() / 1000.0).toList()),
                         median(detail.stream().filter(f -> f.drawnMicros() >= from && f.drawnMicros() < end)
                                 .map(f -> (f.drawnMicros() - f.arrivedMicros()) / 1000.0).toList()),
-                        drawn == 0 ? Double.NaN : (double) cpu / drawn);
+                        drawn == 0 ? Double.NaN : (double) cpu / drawn, slow(guest.writes(), detail, from, end),
+                        Files.readString(Path.of("/proc/loadavg")).split(" ")[0]);
             }
         }
+    }
+
+    /** The frames of {@code detail} drawn in the window more than {@link #SLOW_MS} after their write. */
+    private static Slow slow(List<TestGuestAgent.FrameWrite> writes, List<DrawnFrame> detail, long from, long end) {
+        if (detail.isEmpty()) {
+            return Slow.NONE;
+        }
+        List<Double> transit = new ArrayList<>();
+        List<Double> decode = new ArrayList<>();
+        List<Double> page = new ArrayList<>();
+        for (DrawnFrame f : detail) {
+            if (f.number() < 0 || f.drawnMicros() < from || f.drawnMicros() >= end) {
+                continue;
+            }
+            long best = Long.MIN_VALUE;
+            for (TestGuestAgent.FrameWrite w : writes) {
+                if (w.index() == f.number() && w.epochMicros() <= f.drawnMicros() + GlassToGlass.CLOCK_SLACK_MICROS
+                        && w.epochMicros() > best) {
+                    best = w.epochMicros();
+                }
+            }
+            if (best != Long.MIN_VALUE && (f.drawnMicros() - best) / 1000.0 > SLOW_MS) {
+                transit.add((f.arrivedMicros() - best) / 1000.0);
+                decode.add(f.decodeMicros() / 1000.0);
+                page.add((f.drawnMicros() - f.arrivedMicros()) / 1000.0);
+            }
+        }
+        return new Slow(transit.size(), median(transit), median(decode), median(page));
     }
 
     /** Guest write → arrival in the page (ms) of every frame of {@code detail} drawn in the window. */
@@ -247,14 +287,18 @@ class BrowserLatencyPerf {
     private static void write(List<Result> results, String loadBefore, String loadAfter) throws IOException {
         Path dir = Files.createDirectories(Path.of("target", "perf"));
         StringBuilder md = new StringBuilder("| scenario | round | frames/s drawn | g2g p50 ms | g2g p99 ms | max ms | shown "
-                + "| transit p50 | decode p50 | page p50 | browser CPU ms/frame |\n|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|\n");
+                + "| transit p50 | decode p50 | page p50 | browser CPU ms/frame | frames > " + (int) SLOW_MS
+                + " ms: n, transit / decode / page p50 | load (1 min) |\n|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|\n");
         StringBuilder json = new StringBuilder("[\n");
         for (Result r : results) {
             GlassToGlass g = r.g2g();
-            md.append(String.format(Locale.ROOT, "| %s | %d | %.1f | %.1f | %.1f | %.1f | %d / %d (%.1f %%) | %.1f | %.1f | %.1f | %.1f |\n",
+            Slow slow = r.slow();
+            md.append(String.format(Locale.ROOT, "| %s | %d | %.1f | %.1f | %.1f | %.1f | %d / %d (%.1f %%) | %.1f | %.1f | %.1f | %.1f | %s | %s |\n",
                     r.scenario().name(), r.round(), r.fps(), g.percentile(0.5), g.percentile(0.99),
                     g.latencies().isEmpty() ? Double.NaN : g.latencies().get(g.latencies().size() - 1), g.shown(), g.written(),
-                    100 * g.shownFraction(), r.transitMs(), r.decodeMs(), r.pageMs(), r.cpuMsPerFrame()));
+                    100 * g.shownFraction(), r.transitMs(), r.decodeMs(), r.pageMs(), r.cpuMsPerFrame(),
+                    slow.frames() < 0 ? "n/a" : slow.frames() == 0 ? "0" : String.format(Locale.ROOT, "%d: %.1f / %.1f / %.1f", slow.frames(),
+                            slow.transitMs(), slow.decodeMs(), slow.pageMs()), r.load()));
             json.append(String.format(Locale.ROOT, "  {\"scenario\": \"%s\", \"round\": %d, \"fps\": %.2f, \"p50\": %.2f, "
                     + "\"p99\": %.2f, \"shown\": %d, \"written\": %d}%s\n", r.scenario().name(), r.round(), r.fps(),
                     g.percentile(0.5), g.percentile(0.99), g.shown(), g.written(),

@@ -77,15 +77,17 @@ public final class HeadlessChromium implements AutoCloseable {
         return launch(WINDOW_WIDTH, WINDOW_HEIGHT);
     }
 
-    /** A browser whose window is {@code width × height} CSS pixels. */
-    public static HeadlessChromium launch(int width, int height) throws IOException, InterruptedException {
+    /** A browser whose window is {@code width × height} CSS pixels, with more command-line switches if given. */
+    public static HeadlessChromium launch(int width, int height, String... switches) throws IOException, InterruptedException {
         Path chromium = requireChromium();
         Path profile = Files.createTempDirectory("spicestream-chromium");
-        List<String> cmd = List.of(chromium.toString(), "--headless=new", "--no-sandbox", "--disable-gpu",
+        List<String> cmd = new ArrayList<>(List.of(chromium.toString(), "--headless=new", "--no-sandbox", "--disable-gpu",
                 "--disable-dev-shm-usage", "--no-first-run", "--no-default-browser-check", "--disable-extensions",
                 "--mute-audio", "--autoplay-policy=no-user-gesture-required", "--remote-debugging-port=0",
                 "--remote-allow-origins=*", "--user-data-dir=" + profile,
-                "--window-size=" + width + "," + height, "about:blank");
+                "--window-size=" + width + "," + height));
+        cmd.addAll(List.of(switches));
+        cmd.add("about:blank");
         Process p = new ProcessBuilder(cmd).redirectErrorStream(true).start();
         CompletableFuture<String> browserWs = new CompletableFuture<>();
         Thread drain = new Thread(() -> {

@@ -52,8 +52,13 @@ class WebClientBrowserIT {
     static final Duration WINDOW = Duration.ofSeconds(3);
     /** The issue's bound: the canvas against the source picture of the frame it shows. */
     static final double MIN_PSNR_DB = 35;
-    /** Frames drawn per second, at least this share of the stream's rate (the machine may be busy). */
+    /** Distinct frames drawn, at least this share of the frames the guest wrote in the same window. */
     static final double MIN_RATE_SHARE = 0.8;
+    /**
+     * The guest's own rate, at least this share of {@link #FPS}: the server paces the guest when no client can take
+     * a frame (R10), so a client that fell behind would slow the guest too; a loaded machine slows it a little.
+     */
+    static final double MIN_GUEST_RATE_SHARE = 0.5;
     /**
      * Generous glass-to-glass bound for a functional test on a shared machine (the figures are measured by
      * BrowserLatencyPerf): fails on the 400 ms a client waiting for the multimedia clock would show.
@@ -111,31 +116,21 @@ class WebClientBrowserIT {
                 page.recordFrames();
                 page.awaitTrue("spicestream.displays().length === 1 && spicestream.displays()[0].framesDrawn > 10");
                 assertThat(page.canvasSize(0)).isEqualTo(WIDTH + "x" + HEIGHT);
-                page.takeFrames();
-                long from = nowMicros();
-                List<DrawnFrame> frames = page.framesOver(WINDOW, from);
-                long to = from + WINDOW.toNanos() / 1000;
-
-                // frames advance at the stream's rate, in order
-                List<Integer> numbers = frames.stream().filter(f -> f.display() == 0).map(DrawnFrame::number).toList();
-                assertThat(numbers).as("every drawn picture carries a readable frame number").doesNotContain(-1);
-                long distinct = numbers.stream().distinct().count();
-                double rate = distinct / (WINDOW.toMillis() / 1000.0);
-                int backwards = 0;
-                for (int i = 1; i < numbers.size(); i++) {
-                    int step = Math.floorMod(numbers.get(i) - numbers.get(i - 1), FRAMES);
-                    if (step == 0 || step > FRAMES / 2) {
-                        backwards++;
-                    }
+                // frames advance at the stream's rate, in order; one more window if a stall of the shared machine
+                // spoiled the first (the server then skips to the next key frame, R10)
+                Window w = measure(page, guest, codec);
+                if (!w.keptUp()) {
+                    LOG.warn("{}: {} frames/s drawn of {} written in the first window; measuring again", codec,
+                            String.format(Locale.ROOT, "%.1f", w.rate()), String.format(Locale.ROOT, "%.1f", w.guestRate()));
+                    w = measure(page, guest, codec);
                 }
-                assertThat(rate).as("distinct frames drawn per second").isGreaterThanOrEqualTo(MIN_RATE_SHARE * FPS);
-                assertThat(backwards).as("frames drawn out of order or twice").isZero();
-
+                assertThat(w.numbers()).as("every drawn picture carries a readable frame number").doesNotContain(-1);
+                assertThat(w.backwards()).as("frames drawn out of order or twice").isZero();
+                assertThat(w.guestRate()).as("frames per second the guest could write").isGreaterThanOrEqualTo(MIN_GUEST_RATE_SHARE * FPS);
+                assertThat(w.rate()).as("distinct frames drawn per second, against the %.1f the guest wrote", w.guestRate())
+                        .isGreaterThanOrEqualTo(MIN_RATE_SHARE * w.guestRate());
                 // glass-to-glass, measured in the page against the guest's writes
-                GlassToGlass g2g = GlassToGlass.of(guest.writes(), frames, 0, from, to - 500_000);
-                LOG.info("{}: {} frames/s drawn, glass-to-glass {}, clock offset page - test {} ms", codec,
-                        String.format(Locale.ROOT, "%.1f", rate), g2g, String.format(Locale.ROOT, "%.2f", page.clockOffsetMillis()));
-                assertThat(g2g.percentile(0.5)).as("glass-to-glass p50 (ms)").isLessThan(MAX_P50_MS);
+                assertThat(w.g2g().percentile(0.5)).as("glass-to-glass p50 (ms)").isLessThan(MAX_P50_MS);
 
                 // the canvas shows the guest's picture
                 RgbImage shown = null;
@@ -318,6 +313,48 @@ class WebClientBrowserIT {
     }
 
     @Test
+    void withoutWebCodecsThePageSaysSoAndTheGuestFallsBackToMjpeg() throws Exception {
+        // a browser without VideoDecoder (the page's check); the guest prefers H.264
+        String added = chromium.send("Page.addScriptToEvaluateOnNewDocument", "{\"source\":\"delete window.VideoDecoder;\"}");
+        java.util.regex.Matcher id = java.util.regex.Pattern.compile("\"identifier\":\"([^\"]+)\"").matcher(added);
+        assertThat(id.find()).as(added).isTrue();
+        try (BrowserRig rig = new BrowserRig(c -> c)) {
+            Path socket = rig.addDisplay();
+            await().atMost(Duration.ofSeconds(10)).until(() -> Files.exists(socket));
+            Map<VideoCodec, EncodedStream> media = new java.util.LinkedHashMap<>();
+            media.put(VideoCodec.H264, TestMedia.get(MediaSpec.of(VideoCodec.H264, WIDTH, HEIGHT, 30)));
+            media.put(VideoCodec.MJPEG, plainStream());
+            try (TestGuestAgent guest = new TestGuestAgent(socket, media, FPS).open()) {
+                ClientPage page = rig.open(chromium, "/");
+                page.awaitState("connected");
+                assertThat(page.codecs()).containsExactly("MJPEG");
+                assertThat(chromium.evaluateString("document.getElementById('notice').hidden ? '' : document.getElementById('notice').textContent"))
+                        .startsWith("This browser has no WebCodecs");
+                page.awaitTrue("spicestream.displays().length === 1 && spicestream.displays()[0].framesDrawn > 10");
+                assertThat(guest.formats()).last().isEqualTo(WIDTH + "x" + HEIGHT + " MJPEG");
+            }
+        } finally {
+            chromium.send("Page.removeScriptToEvaluateOnNewDocument", "{\"identifier\":\"" + id.group(1) + "\"}");
+        }
+    }
+
+    @Test
+    void aPageThatIsNotASecureContextSaysHowToOpenIt() throws Exception {
+        // a name that is not loopback for the browser (so plain http:// is not a secure context), resolved to it
+        try (BrowserRig rig = new BrowserRig(c -> c);
+                HeadlessChromium insecure = HeadlessChromium.launch(800, 600, "--host-resolver-rules=MAP spicestream.test 127.0.0.1")) {
+            ClientPage page = new ClientPage(insecure).open("http://spicestream.test:" + rig.server.localAddress().getPort() + "/");
+            page.awaitState("error");
+            assertThat(insecure.evaluateString("String(window.isSecureContext)")).isEqualTo("false");
+            assertThat(insecure.evaluateString("document.getElementById('notice').textContent"))
+                    .startsWith("This page is not a secure context")
+                    .contains("http://127.0.0.1:5900/");
+            assertThat(insecure.consoleProblems()).isEmpty();
+            insecure.navigate("about:blank");
+        }
+    }
+
+    @Test
     void aPasswordIsAskedForAndAWrongOneShowsAnError() throws Exception {
         try (BrowserRig rig = new BrowserRig(c -> c.withAuth(AuthConfig.password("s3cret")))) {
             Path socket = rig.addDisplay();
@@ -369,7 +406,8 @@ class WebClientBrowserIT {
             }
             // the server restarts: the page is told it shuts down, retries and connects to the new one by itself
             // (the browser itself logs an error for every connection refused or reset while the server goes down)
-            allowedConsole = ".*WebSocket connection to .* failed: .*ERR_CONNECTION_(REFUSED|RESET).*";
+            // (ERR_CONNECTION_REFUSED or _RESET; ERR_SOCKET_NOT_CONNECTED when the close overtakes the handshake)
+            allowedConsole = ".*WebSocket connection to .* failed: .*net::ERR_(CONNECTION_(REFUSED|RESET|CLOSED)|SOCKET_NOT_CONNECTED).*";
             rig.restartServer();
             new ClientPage(chromium).awaitState("reconnecting").awaitState("connected");
             assertThat(chromium.evaluateString("spicestream.log().join(' | ')"))
@@ -378,6 +416,40 @@ class WebClientBrowserIT {
             String log = chromium.evaluateString("spicestream.log().join('\\n')");
             assertThat(log.lines().filter(l -> l.contains("session ended")).count()).isEqualTo(2);
         }
+    }
+
+    /**
+     * What the page drew in one {@link #WINDOW}: frame numbers in drawing order, distinct frames per second, steps
+     * back, glass-to-glass, and the frames per second the guest wrote meanwhile.
+     */
+    private record Window(List<Integer> numbers, double rate, int backwards, GlassToGlass g2g, double guestRate) {
+        boolean keptUp() {
+            return rate >= MIN_RATE_SHARE * guestRate && guestRate >= MIN_GUEST_RATE_SHARE * FPS;
+        }
+    }
+
+    private static Window measure(ClientPage page, TestGuestAgent guest, VideoCodec codec) {
+        page.takeFrames();
+        long from = nowMicros();
+        List<DrawnFrame> frames = page.framesOver(WINDOW, from);
+        long to = from + WINDOW.toNanos() / 1000;
+        List<Integer> numbers = frames.stream().filter(f -> f.display() == 0).map(DrawnFrame::number).toList();
+        double rate = numbers.stream().distinct().count() / (WINDOW.toMillis() / 1000.0);
+        int backwards = 0;
+        for (int i = 1; i < numbers.size(); i++) {
+            int step = Math.floorMod(numbers.get(i) - numbers.get(i - 1), FRAMES);
+            if (step == 0 || step > FRAMES / 2) {
+                backwards++;
+            }
+        }
+        GlassToGlass g2g = GlassToGlass.of(guest.writes(), frames, 0, from, to - 500_000);
+        double guestRate = guest.writes().stream().filter(w -> w.epochMicros() >= from && w.epochMicros() < to).count()
+                / (WINDOW.toMillis() / 1000.0);
+        LOG.info("{}: {} frames/s drawn of {} written, glass-to-glass {}, clock offset page - test {} ms; the page's figures {}",
+                codec, String.format(Locale.ROOT, "%.1f", rate), String.format(Locale.ROOT, "%.1f", guestRate), g2g,
+                String.format(Locale.ROOT, "%.2f", page.clockOffsetMillis()),
+                chromium.evaluateString("JSON.stringify(spicestream.displays().map(({canvas, ...d}) => d))"));
+        return new Window(numbers, rate, backwards, g2g, guestRate);
     }
 
     /** One key typed: down and up. */
