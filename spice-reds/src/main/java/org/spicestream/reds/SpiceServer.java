@@ -25,6 +25,7 @@ import java.net.InetSocketAddress;
 import java.security.SecureRandom;
 import java.time.Clock;
 import java.util.ArrayList;
+import java.util.Comparator;
 import java.util.HashMap;
 import java.util.List;
 import java.util.Map;
@@ -400,7 +401,11 @@ public final class SpiceServer implements AutoCloseable {
         }
         for (Session old : replaced) {
             LOG.info("{}: {} replaced by a new main link from {}", config.name(), old, ch.remoteAddress());
-            for (RedChannelClient c : old.clients()) {
+            List<RedChannelClient> clients = new ArrayList<>(old.clients());
+            // The main connection last: its close disconnects the others (clientClosed), on their loops; each must
+            // have been told why before that, or it may be closed without DISCONNECTING.
+            clients.sort(Comparator.comparing(c -> c.channel() == mainChannel));
+            for (RedChannelClient c : clients) {
                 // told why, so that a client that reconnects by itself (the browser client) does not take it back
                 c.closeGracefully(REPLACED_REASON);
             }
