@@ -17,6 +17,7 @@ import java.util.Map;
 import java.util.concurrent.CopyOnWriteArrayList;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.locks.LockSupport;
+import org.spicestream.testsupport.latency.FrameTimeline;
 import org.spicestream.testsupport.media.EncodedStream;
 import org.spicestream.protocol.Capabilities;
 import org.spicestream.protocol.CursorMove;
@@ -53,6 +54,7 @@ public final class TestGuestAgent implements AutoCloseable {
     private volatile CursorSet cursorShape = CursorSet.of(2, 2, 1, 1, CursorType.ALPHA, new byte[16]);
     private volatile int[] cursorPosition;
     private final ArrayDeque<FrameWrite> writes = new ArrayDeque<>();
+    private volatile FrameTimeline timeline;
     private Thread reader;
     private Thread writer;
 
@@ -80,6 +82,12 @@ public final class TestGuestAgent implements AutoCloseable {
         synchronized (writes) {
             return new ArrayList<>(writes);
         }
+    }
+
+    /** Records when each frame's write began (frame index in the stream, {@link System#nanoTime()}). */
+    public TestGuestAgent recordWrites(FrameTimeline timeline) {
+        this.timeline = timeline;
+        return this;
     }
 
     /** Opens the port (connects). */
@@ -220,6 +228,10 @@ public final class TestGuestAgent implements AutoCloseable {
                     if (sendCursor) {
                         write(cursorShape);
                     }
+                }
+                FrameTimeline timeline = this.timeline;
+                if (timeline != null) {
+                    timeline.addNow(index);
                 }
                 Instant at = Instant.now();
                 synchronized (writes) {
