@@ -9,9 +9,9 @@ import org.slf4j.LoggerFactory;
  * One session's multimedia clock (R9). The client's clock runs {@link #latencyMs()} behind the server's mm-time, which
  * stamps the frames (B19): a client that waits for a frame's time (spice-gtk) shows it that long after the server
  * read it. The latency starts at {@link MmTimeConfig#latency()}; a video report (STREAM_REPORT) with late frames
- * raises it at once by the lateness plus {@link #SAFETY_MARGIN_MS}, at most {@link #MAX_RAISE_MS} per report (a
- * single spike of the path costs one frame, not seconds of a high latency; a lasting lack of margin is made up
- * within a few reports); reports with spare margin lower it again by half the spare, at most
+ * raises it at once by the lateness plus {@link #SAFETY_MARGIN_MS}, at first by at most {@link #MAX_RAISE_MS} (a
+ * single spike of the path costs one frame, not seconds of a high latency); if the frames stamped after that raise
+ * are late too, the lack is lasting and the next report raises by the whole lateness; reports with spare margin lower it again by half the spare, at most
  * {@link #MAX_LOWER_STEP_MS} per {@link #LOWER_AFTER_MS}; a thin margin without late frames is left alone. Each
  * change reaches the client as MULTI_MEDIA_TIME. Thread-safe: reports come from the stream channels' executors, round
  * trips from the connections' loops.
@@ -48,6 +48,8 @@ public final class SessionClock {
     private long mainRttNanos = -1;
     private long videoRttNanos = -1;
     private boolean ceilingLogged;
+    /** The last change was a raise: lateness in a report about frames stamped since is no spike. */
+    private boolean lastChangeRaised;
 
     SessionClock(MmTime mmTime, MmTimeConfig config) {
         this.mmTime = mmTime;
@@ -90,9 +92,12 @@ public final class SessionClock {
         }
         long now = mmTime.nanos();
         if (drops > 0 || lastFrameMarginMs < 0) {
-            int raise = (int) Math.min(MAX_RAISE_MS, Math.max(MIN_RAISE_MS, (long) SAFETY_MARGIN_MS - lastFrameMarginMs));
+            // Late again after a raise (this report is about frames stamped since): a lasting lack, made up at once.
+            long cap = lastChangeRaised ? Long.MAX_VALUE : MAX_RAISE_MS;
+            int raise = (int) Math.min(cap, Math.max(MIN_RAISE_MS, (long) SAFETY_MARGIN_MS - lastFrameMarginMs));
             int target = (int) Math.min(maxLatencyMs, (long) latencyMs + raise);
             if (target > latencyMs) {
+                lastChangeRaised = true;
                 change(target, now, "raised: " + drops + " of " + frames + " frames late, last margin "
                         + lastFrameMarginMs + " ms");
             } else if (!ceilingLogged) {
@@ -107,6 +112,7 @@ public final class SessionClock {
         int floor = floorMs();
         if (spare > 0 && latencyMs > floor && now - lastChangeNanos >= TimeUnit.MILLISECONDS.toNanos(LOWER_AFTER_MS)) {
             int target = Math.max(floor, latencyMs - Math.min(MAX_LOWER_STEP_MS, Math.max(1, spare / 2)));
+            lastChangeRaised = false;
             change(target, now, "lowered: smallest margin " + minMarginMs + " ms");
         }
     }
