@@ -44,10 +44,12 @@ class GlassToGlassIT {
     static final Duration READ = Duration.ofSeconds(5);
     /** Left out at both ends of the reading: the start (stream create, first key frame) and frames still on their way. */
     static final Duration MARGIN = Duration.ofSeconds(1);
-    /** Generous (measured: p50 14 ms MJPEG, 35 ms H.264 on a loaded machine), and far below the reference's 400 ms
-     * clock margin, which no frame can beat. */
-    static final double MAX_P10_MS = 100;
-    static final double MAX_P50_MS = 200;
+    /**
+     * Generous (measured on the loaded machine: p50 14–17 ms MJPEG, 35–90 ms H.264), and below the reference's 400 ms
+     * clock margin, which no frame can beat.
+     */
+    static final double MAX_P10_MS = 150;
+    static final double MAX_P50_MS = 300;
     /** Shown / written: the viewer shows most frames (a starved client skips some, by design). */
     static final double MIN_SHOWN = 0.25;
     /** Fewest pictures a reading must have to mean anything. */
@@ -153,19 +155,17 @@ class GlassToGlassIT {
             double deliveredMbit = slow.downCounters().bytes() * 8.0 / (READ.plusSeconds(3).toMillis() / 1000.0) / 1e6;
             LOG.info("[glass-to-glass] link carried {} Mbit/s to the viewer, queued at most {} KiB",
                     String.format(java.util.Locale.ROOT, "%.1f", deliveredMbit), slow.downCounters().maxQueued() / 1024);
-            // Fresh, not a growing backlog (before R10 the server queued up to 32 MiB for it, seconds of video that
-            // grew while it watched): the guest is paced by the viewer; what it shows is about the link's delay, a
-            // frame's transfer and the clock's latency old, and no older at the end than at the start.
+            // Fresh: the guest is paced by the viewer; what it shows is about the link's delay, the frames' transfer
+            // and the clock's latency old, within the age bound (R10).
             assertThat(r.p50Ms()).as("median, ms").isLessThan(500);
             assertThat(r.p99Ms()).as("99th percentile, ms").isLessThan(1000);
-            long mid = (read.draws().get(0).nanos() + read.draws().get(read.draws().size() - 1).nanos()) / 2;
-            GlassToGlass.Result first = GlassToGlass.measure(writes.events(), read.draws(),
-                    read.draws().get(0).nanos() + MARGIN.toNanos(), mid);
-            GlassToGlass.Result second = GlassToGlass.measure(writes.events(), read.draws(), mid,
-                    read.draws().get(read.draws().size() - 1).nanos() - MARGIN.toNanos());
-            LOG.info("[glass-to-glass] first half {}, second half {}", first, second);
-            assertThat(second.p50Ms()).as("median of the second half vs the first (%s)", first)
-                    .isLessThan(first.p50Ms() + 200);
+            // No growing backlog: what it shows in its last seconds is as fresh (before R10 its queue grew to 32 MiB,
+            // 13 s of this link).
+            long last = read.draws().get(read.draws().size() - 1).nanos() - MARGIN.toNanos();
+            GlassToGlass.Result end = GlassToGlass.measure(writes.events(), read.draws(), last - 2_000_000_000L, last);
+            LOG.info("[glass-to-glass] last 2 s: {}", end);
+            assertThat(end.shown()).as("pictures in the last 2 s").isPositive();
+            assertThat(end.p50Ms()).as("median of the last 2 s, ms").isLessThan(500);
             assertThat(r.shown()).as("frames shown in the window").isGreaterThan(MIN_DRAWS);
         }
     }
