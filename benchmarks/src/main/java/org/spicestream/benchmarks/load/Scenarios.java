@@ -173,7 +173,9 @@ public final class Scenarios {
             new Scenario("fps60-64c", "64 clients, 250 KiB at 60 fps", FRAME_250K, 60, 64, 0, false, true,
                     "report fps, drops, p99; no client starves another"),
             new Scenario("slow-1of4", "1 slow client (10 fps) + 3 normal, 250 KiB at 60 fps", FRAME_250K, 60, 4, 1,
-                    false, false, "the 3 keep 60 fps and p99 <= 5 ms; slow one's drops counted; memory bounded"),
+                    false, false, "the 3 keep 60 fps and p99 <= 5 ms; slow one's age p99 <= 250 ms; memory bounded"),
+            new Scenario("slow-alone", "1 slow client (10 fps) alone, 250 KiB at 60 fps", FRAME_250K, 60, 1, 1,
+                    false, false, "age of what it gets p99 <= 250 ms (it paces the guest)"),
             new Scenario("guest-max-no-client", "guest at max rate, no client, 256 KiB frames", 256 * KIB, 0, 0, 0,
                     false, false, "reads pause at the bound; RSS flat"));
 
@@ -593,6 +595,11 @@ public final class Scenarios {
             missing.add(s.missing());
         }
         r.put("clients", n);
+        if (slow > 0) {
+            r.put("slow_fps", slowFps);
+            r.put("slow_dropped", slowMissing);
+            putLatency(r, "slow_latency", slowHist);
+        }
         if (n == 0) {
             return;
         }
@@ -610,11 +617,6 @@ public final class Scenarios {
         }
         r.put("dropped_per_client", missing);
         r.put("dropped_total", missing.stream().mapToLong(Long::longValue).sum());
-        if (slow > 0) {
-            r.put("slow_fps", slowFps);
-            r.put("slow_dropped", slowMissing);
-            putLatency(r, "slow_latency", slowHist);
-        }
     }
 
     private static void putLatency(Map<String, Object> r, String prefix, Histogram h) {
@@ -692,7 +694,7 @@ public final class Scenarios {
     }
 
     /** SIGTERM (Process.destroy on Linux), then the exit code; SIGKILL after {@link #STOP_TIMEOUT}. */
-    private static int stop(Process p) throws InterruptedException {
+    static int stop(Process p) throws InterruptedException {
         p.destroy();
         if (!p.waitFor(STOP_TIMEOUT.toMillis(), TimeUnit.MILLISECONDS)) {
             p.destroyForcibly();
@@ -701,7 +703,7 @@ public final class Scenarios {
         return p.exitValue();
     }
 
-    private static int freePort() throws IOException {
+    static int freePort() throws IOException {
         try (ServerSocket s = new ServerSocket(0)) {
             return s.getLocalPort();
         }
