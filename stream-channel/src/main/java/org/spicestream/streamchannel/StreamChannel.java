@@ -150,7 +150,10 @@ public final class StreamChannel extends RedChannel {
                     // which an inter codec asks the guest for (at most once per key-frame wait).
                     dropFrame(c, now, "not fresh");
                     if (codec != VideoCodec.MJPEG) {
-                        maybeRestart(c, now, true);
+                        // A client that has not acknowledged a frame yet is still starting (spice-gtk builds its
+                        // decoder at the first frame): it waits for the guest's own key frame, up to the key-frame
+                        // wait, as a late joiner does, instead of restarting the stream for everybody.
+                        maybeRestart(c, now, c.rcc.lastDeliveredFrameNanos() != Long.MIN_VALUE);
                     }
                     continue;
                 }

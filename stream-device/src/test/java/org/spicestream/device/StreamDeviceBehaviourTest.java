@@ -515,6 +515,82 @@ class StreamDeviceBehaviourTest {
         return display;
     }
 
+    SpiceTestClient manualVp8Display() {
+        SpiceTestClient main = SpiceTestClient.connect(server.localAddress(), SpiceTestClient.options());
+        clients.add(main);
+        SpiceTestClient display = SpiceTestClient.connect(server.localAddress(), SpiceTestClient.options()
+                .connectionId(Integer.toUnsignedLong(main.awaitSessionId())).channel(SpiceChannelType.DISPLAY, 0)
+                .channelCaps(VP8_CAPS).autoAck(false).hidePings(false));
+        clients.add(display);
+        assertThat(display.next().type()).isEqualTo(SpiceMessages.MSG_SET_ACK);
+        return display;
+    }
+
+    /** Sends inter frames until the fast client has them all, so that every one went past the other client. */
+    private static void interFramesThrough(ProtocolGuest guest, SpiceTestClient fast, int count) {
+        for (int i = 0; i < count; i++) {
+            guest.send(data(VP8_INTER));
+            assertThat(fast.next(MSG_STREAM_DATA).body()).endsWith(VP8_INTER);
+        }
+    }
+
+    @Test
+    void r10_aViewerThatHasNotTakenItsFirstFrameYetWaitsForAKeyFrameInsteadOfRestartingTheStream() {
+        // A long key-frame wait: only the at-once restart of R10 could restart the guest within this test.
+        start(StreamDeviceConfig.DEFAULT.withChannel(new StreamChannelConfig(Duration.ofSeconds(60))), ServerConfig.DEFAULT);
+        ProtocolGuest guest = openGuest();
+        SpiceTestClient fast = display(VP8_CAPS);
+        SpiceTestClient starting = manualVp8Display(); // spice-gtk building its decoder: no ACK yet
+        await().until(() -> guest.startStops().size() == 1);
+        guest.send(new Format(64, 48, VideoCodec.VP8), data(VP8_KEY));
+        fast.next(MSG_STREAM_DATA);
+        interFramesThrough(guest, fast, 10); // more than the starting viewer's budget: it skips frames
+        await().until(() -> device.streamChannel().clientStats().stream().anyMatch(st -> st.framesDropped() > 0));
+        await().during(Duration.ofMillis(300)).atMost(Duration.ofSeconds(2))
+                .until(() -> guest.startStops().size() == 1);
+        // Once it acknowledges, the guest's own next key frame reaches it.
+        starting.drain(); // what it was sent before (the stream's first key frame among it)
+        starting.resumeAcking();
+        await().atMost(Duration.ofSeconds(5)).until(() -> {
+            guest.send(data(VP8_KEY));
+            fast.next(MSG_STREAM_DATA);
+            return starting.drain().stream().anyMatch(m -> m.type() == MSG_STREAM_DATA && endsWith(m.body(), VP8_KEY));
+        });
+        assertThat(guest.startStops()).hasSize(1);
+    }
+
+    private static boolean endsWith(byte[] body, byte[] tail) {
+        return body.length >= tail.length && java.util.Arrays.equals(
+                java.util.Arrays.copyOfRange(body, body.length - tail.length, body.length), tail);
+    }
+
+    @Test
+    void r10_aViewerThatFallsBehindAfterItsFirstFramesAsksTheGuestForAKeyFrameAtOnce() {
+        start(StreamDeviceConfig.DEFAULT.withChannel(new StreamChannelConfig(Duration.ofSeconds(60))), ServerConfig.DEFAULT);
+        ProtocolGuest guest = openGuest();
+        SpiceTestClient fast = display(VP8_CAPS);
+        SpiceTestClient slow = manualVp8Display();
+        await().until(() -> guest.startStops().size() == 1);
+        guest.send(new Format(64, 48, VideoCodec.VP8), data(VP8_KEY));
+        fast.next(MSG_STREAM_DATA);
+        // It takes and acknowledges its first frame, then stops; its STREAM_REPORT, read after the ACK on the
+        // same connection, tells when the server has counted that frame as delivered.
+        Message m;
+        while ((m = slow.next()).type() != MSG_STREAM_DATA) {
+            slow.ack();
+        }
+        slow.ack();
+        int streamId = m.buf().getIntLE(0);
+        java.nio.ByteBuffer report = java.nio.ByteBuffer.allocate(STREAM_REPORT_SIZE).order(java.nio.ByteOrder.LITTLE_ENDIAN);
+        report.putInt(streamId).putInt(0).putInt(0).putInt(0).putInt(1).putInt(0).putInt(100).putInt(-1);
+        slow.send(MSGC_STREAM_REPORT, report.array());
+        await().until(() -> device.streamChannel().clientStats().stream().anyMatch(st -> st.lastReport() != null));
+        interFramesThrough(guest, fast, 10);
+        await().atMost(Duration.ofSeconds(5)).until(() -> guest.startStops().size() >= 3);
+        assertThat(guest.startStops().subList(1, 3))
+                .containsExactly(StartStop.STOP, StartStop.of(VideoCodec.MJPEG, VideoCodec.VP8));
+    }
+
     /** A frame carrying the time it was written and its number. */
     static Data stampedFrame(int seq) {
         return data(java.nio.ByteBuffer.allocate(12).order(java.nio.ByteOrder.LITTLE_ENDIAN)
