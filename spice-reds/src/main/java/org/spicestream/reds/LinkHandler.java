@@ -267,7 +267,7 @@ final class LinkHandler extends ByteToMessageDecoder {
         LOG.info("{}: linked from {} ({} header, {})", rcc.logContext(), ctx.channel().remoteAddress(),
                 mess.miniHeader() ? "mini" : "full", tls ? "TLS" : "plain");
         ctx.writeAndFlush(LinkCodec.result(ctx.alloc(), SpiceLinkError.OK));
-        rcc.addHandlers(ctx.pipeline(), ctx.name());
+        ctx.pipeline().addAfter(ctx.name(), "rcc", rcc.newHandler());
         rcc.start();
         ctx.pipeline().remove(this);
     }

@@ -6,36 +6,29 @@ import io.netty.buffer.Unpooled;
 import io.netty.channel.Channel;
 import io.netty.channel.ChannelFutureListener;
 import io.netty.channel.ChannelHandlerContext;
-import io.netty.channel.ChannelInboundHandlerAdapter;
-import io.netty.channel.ChannelPipeline;
 import io.netty.channel.EventLoop;
+import io.netty.handler.codec.ByteToMessageDecoder;
 import io.netty.handler.codec.DecoderException;
 import io.netty.util.concurrent.ScheduledFuture;
 import java.net.SocketAddress;
+import java.util.ArrayDeque;
+import java.util.List;
 import java.util.concurrent.Executor;
 import java.util.concurrent.RejectedExecutionException;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicInteger;
+import java.util.concurrent.atomic.AtomicLong;
+import java.util.concurrent.atomic.LongAdder;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
-import org.spicestream.reds.internal.AckWindow;
 import org.spicestream.reds.internal.Caps;
 import org.spicestream.reds.internal.CommonMessages;
 import org.spicestream.reds.internal.DeliveryTracker;
-import org.spicestream.reds.internal.InboundMessage;
-import org.spicestream.reds.internal.Liveness;
-import org.spicestream.reds.internal.MessageHeaders;
-import org.spicestream.reds.internal.SendQueue;
-import org.spicestream.reds.internal.SpiceMessageDecoder;
+import org.spicestream.reds.internal.Wire;
 
 /**
  * One client connection on one channel ("rcc"). Confined to its Netty event loop; {@link #trySend},
  * {@link #send} and {@link #disconnect} may be called from any thread.
- *
- * <p>It ties together parts that are tested alone (package {@code internal}): {@link SpiceMessageDecoder} (inbound
- * framing and size limits), {@link MessageHeaders}, {@link SendQueue} (bounds, order, congestion), {@link AckWindow}
- * and {@link Liveness} (pings, stuck detection), plus {@link DeliveryTracker} for frames; what stays here is the
- * hand-off to the event loop, the common client messages, timers and the connection's lifecycle.
  */
 public final class RedChannelClient {
 
@@ -56,29 +49,48 @@ public final class RedChannelClient {
 
     private static final AtomicInteger CLIENT_NUMBERS = new AtomicInteger();
 
+    /** A queued message; {@code timed}: a frame whose delivery is tracked ({@link #trySendFrame}). */
+    private record Queued(OutgoingMessage message, long size, boolean timed) {}
+
     private final SpiceServer server;
     private final RedChannel channel;
     private final Session session;
     private final Channel ch;
     private final EventLoop loop;
-    private final MessageHeaders headers;
+    private final boolean miniHeader;
     private final int headerSize;
     private final int[] remoteCommonCaps;
     private final int[] remoteChannelCaps;
     private final String logContext;
-    private final SendQueue queue;
+    private final long maxBytes;
+    private final int maxMessages;
+    private final boolean ackWindow;
+    private final int window;
+    private final int maxUnacked;
     private final DeliveryTracker delivery = new DeliveryTracker();
 
+    private final AtomicLong queuedBytes = new AtomicLong();
+    private final AtomicInteger queuedMessages = new AtomicInteger();
+    private final LongAdder dropped = new LongAdder();
     private volatile boolean closed;
+    private volatile long roundTripNanos = -1;
+    private volatile boolean drainArmed;
     private volatile Runnable drainListener;
     private volatile Executor drainExecutor;
     private volatile Runnable deliveryListener;
     private volatile Executor deliveryExecutor;
 
     // event-loop confined
-    private final AckWindow ack;
-    private final Liveness liveness = new Liveness(System.nanoTime());
+    private final ArrayDeque<Queued> queue = new ArrayDeque<>();
     private boolean closing;
+    private long serial;
+    private int ackGeneration;
+    private int clientAckGeneration = -1;
+    private int unacked;
+    private int pingId;
+    private boolean pingOutstanding;
+    private long lastProgressNanos = System.nanoTime();
+    private long pingSentNanos;
     private ScheduledFuture<?> pingTimer;
     private ScheduledFuture<?> stuckTimer;
 
@@ -89,14 +101,16 @@ public final class RedChannelClient {
         this.session = session;
         this.ch = ch;
         this.loop = ch.eventLoop();
-        this.headers = new MessageHeaders(miniHeader);
-        this.headerSize = headers.size();
+        this.miniHeader = miniHeader;
+        this.headerSize = miniHeader ? Wire.MINI_HEADER_SIZE : Wire.FULL_HEADER_SIZE;
         this.remoteCommonCaps = remoteCommonCaps.clone();
         this.remoteChannelCaps = remoteChannelCaps.clone();
         ConnectionConfig cfg = server.config().connection();
-        this.queue = new SendQueue(cfg.sendQueueMaxBytes(), cfg.sendQueueMaxMessages(), CONTROL_RESERVE_BYTES,
-                CONTROL_RESERVE_MESSAGES);
-        this.ack = new AckWindow(channel.usesAckWindow(), channel.ackWindow(cfg.ackWindow()), 2 * cfg.ackWindow());
+        this.maxBytes = cfg.sendQueueMaxBytes();
+        this.maxMessages = cfg.sendQueueMaxMessages();
+        this.ackWindow = channel.usesAckWindow();
+        this.window = channel.ackWindow(cfg.ackWindow());
+        this.maxUnacked = 2 * cfg.ackWindow();
         this.logContext = server.config().name() + " " + channel.name() + " client=" + CLIENT_NUMBERS.incrementAndGet() + " session="
                 + Integer.toHexString(session.id());
     }
@@ -132,7 +146,7 @@ public final class RedChannelClient {
     public void send(OutgoingMessage m) {
         if (!offer(m, true, DeliveryTracker.NONE) && !closed) {
             LOG.warn("{}: send queue overflow ({} messages, {} bytes queued): disconnecting", logContext,
-                    queue.queuedMessages(), queue.queuedBytes());
+                    queuedMessages.get(), queuedBytes.get());
             disconnect("send queue overflow");
         }
     }
@@ -144,9 +158,14 @@ public final class RedChannelClient {
         }
         boolean timed = stamp != DeliveryTracker.NONE;
         long size = (long) m.bodySize() + headerSize;
-        if (!queue.reserve(size, control)) {
+        if (!reserve(size, control)) {
             m.release();
+            dropped.increment();
+            drainArmed = true;
             return false;
+        }
+        if (queuedBytes.get() > maxBytes / 2 || queuedMessages.get() > maxMessages / 2) {
+            drainArmed = true;
         }
         if (timed) {
             delivery.accepted();
@@ -157,7 +176,7 @@ public final class RedChannelClient {
             try {
                 loop.execute(() -> enqueue(m, size, stamp));
             } catch (RejectedExecutionException e) {
-                queue.unreserve(size);
+                unreserve(size);
                 if (timed) {
                     delivery.abandoned();
                 }
@@ -195,11 +214,11 @@ public final class RedChannelClient {
 
     /** Bytes (headers included) queued and not yet handed to the socket. */
     public long queuedBytes() {
-        return queue.queuedBytes();
+        return queuedBytes.get();
     }
 
     public int queuedMessages() {
-        return queue.queuedMessages();
+        return queuedMessages.get();
     }
 
     /**
@@ -207,12 +226,12 @@ public final class RedChannelClient {
      * in which the drain listener is armed. Producers that pause on it are woken by that listener.
      */
     public boolean isCongested() {
-        return queue.isCongested();
+        return drainArmed;
     }
 
     /** Messages refused by {@link #trySend} because the queue was full. */
     public long droppedMessages() {
-        return queue.dropped();
+        return dropped.sum();
     }
 
     /**
@@ -253,7 +272,7 @@ public final class RedChannelClient {
 
     /** Last measured PING round trip in nanoseconds, -1 before the first PONG. */
     public long roundTripNanos() {
-        return liveness.roundTripNanos();
+        return roundTripNanos;
     }
 
     public EventLoop eventLoop() {
@@ -319,8 +338,9 @@ public final class RedChannelClient {
 
     /** Runs on the loop after the link result was written and the pipeline switched. */
     void start() {
-        if (ack.enabled()) {
-            enqueueInternal(CommonMessages.setAck(alloc(), ack.nextGeneration(), ack.window()));
+        if (ackWindow) {
+            ackGeneration++;
+            enqueueInternal(CommonMessages.setAck(alloc(), ackGeneration, window));
         }
         try {
             channel.onConnect(this);
@@ -334,11 +354,11 @@ public final class RedChannelClient {
         stuckTimer = loop.scheduleAtFixedRate(this::stuckCheck, stuckPeriod, stuckPeriod, TimeUnit.NANOSECONDS);
     }
 
-    /** Sends DISCONNECTING with {@code reason} (bypassing the queue) and closes; {@code why} is logged. */
-    void closeGracefully(int reason, String why) {
+    /** Sends DISCONNECTING (bypassing the queue) and closes; used on server shutdown. */
+    void closeGracefully(int reason) {
         if (!loop.inEventLoop()) {
             try {
-                loop.execute(() -> closeGracefully(reason, why));
+                loop.execute(() -> closeGracefully(reason));
             } catch (RejectedExecutionException e) {
                 ch.close();
             }
@@ -348,7 +368,7 @@ public final class RedChannelClient {
             return;
         }
         closing = true;
-        LOG.info("{}: closing ({})", logContext, why);
+        LOG.info("{}: closing (server shutdown)", logContext);
         releaseQueue();
         OutgoingMessage m = CommonMessages.disconnecting(alloc(), System.nanoTime(), reason);
         writeNow(m, false);
@@ -359,11 +379,8 @@ public final class RedChannelClient {
         return ch;
     }
 
-    /** Adds this connection's handlers after {@code after} (the link stage's, removed next). */
-    void addHandlers(ChannelPipeline pipeline, String after) {
-        pipeline.addAfter(after, "rcc-decoder", new SpiceMessageDecoder(headers.mini(), this::maxMessageSize,
-                () -> closing));
-        pipeline.addAfter("rcc-decoder", "rcc", new Handler());
+    ByteToMessageDecoder newHandler() {
+        return new Handler();
     }
 
     private void doDisconnect(String reason, boolean quiet) {
@@ -378,59 +395,101 @@ public final class RedChannelClient {
         ch.close();
     }
 
-    /** Queues a message of the connection's own (SET_ACK, PING) beyond the bounds. */
-    private void enqueueInternal(OutgoingMessage m) {
-        if (closing) {
-            m.release();
-            return;
+    private boolean reserve(long size, boolean control) {
+        int messageBound = control ? maxMessages + CONTROL_RESERVE_MESSAGES : maxMessages;
+        long byteBound = control ? maxBytes + CONTROL_RESERVE_BYTES : maxBytes;
+        while (true) {
+            int msgs = queuedMessages.get();
+            if (msgs + 1 > messageBound) {
+                return false;
+            }
+            if (queuedMessages.compareAndSet(msgs, msgs + 1)) {
+                break;
+            }
         }
-        queue.addUnbounded(m, (long) m.bodySize() + headerSize);
-        pump();
+        while (true) {
+            long bytes = queuedBytes.get();
+            // a single message larger than the bound may pass an empty queue, or it could never be sent
+            if (bytes + size > byteBound && bytes != 0) {
+                queuedMessages.decrementAndGet();
+                return false;
+            }
+            if (queuedBytes.compareAndSet(bytes, bytes + size)) {
+                return true;
+            }
+        }
+    }
+
+    private void unreserve(long size) {
+        queuedBytes.addAndGet(-size);
+        queuedMessages.decrementAndGet();
+    }
+
+    private void enqueueInternal(OutgoingMessage m) {
+        long size = (long) m.bodySize() + headerSize;
+        queuedBytes.addAndGet(size);
+        queuedMessages.incrementAndGet();
+        enqueue(m, size, DeliveryTracker.NONE);
     }
 
     private void enqueue(OutgoingMessage m, long size, long stamp) {
         boolean timed = stamp != DeliveryTracker.NONE;
         if (closing || closed) {
-            queue.unreserve(size);
+            unreserve(size);
             if (timed) {
                 delivery.abandoned();
             }
             m.release();
             return;
         }
-        queue.add(m, size, timed);
+        queue.add(new Queued(m, size, timed));
         if (timed) {
             delivery.queued(stamp);
         }
         pump();
     }
 
+    private boolean ackBlocked() {
+        return ackWindow && unacked > maxUnacked;
+    }
+
     private void pump() {
         if (closing) {
             return;
         }
-        if (queue.pump(ch, this::ackOpen, this::writeNow) > 0) {
-            long now = System.nanoTime();
-            liveness.progress(now);
+        boolean wrote = false;
+        while (!queue.isEmpty() && ch.isWritable() && !ackBlocked()) {
+            Queued q = queue.poll();
+            writeNow(q.message(), q.timed());
+            unreserve(q.size());
+            wrote = true;
+        }
+        if (wrote) {
+            lastProgressNanos = System.nanoTime();
             ch.flush();
-            if (!ack.enabled() && delivery.deliverWritten(now) > 0) {
+            if (!ackWindow && delivery.deliverWritten(lastProgressNanos) > 0) {
                 notifyDelivery();
             }
             maybeDrained();
         }
     }
 
-    private boolean ackOpen() {
-        return !ack.blocked();
-    }
-
     private void writeNow(OutgoingMessage m, boolean timed) {
-        ch.write(headers.next(ch.alloc(), m.type(), m.bodySize()), ch.voidPromise());
+        int bodySize = m.bodySize();
+        ByteBuf header = ch.alloc().buffer(headerSize);
+        if (miniHeader) {
+            CommonMessages.writeMiniHeader(header, m.type(), bodySize);
+        } else {
+            CommonMessages.writeFullHeader(header, ++serial, m.type(), bodySize);
+        }
+        ch.write(header, ch.voidPromise());
         ch.write(m.head(), ch.voidPromise());
         if (m.payload() != null) {
             ch.write(m.payload(), ch.voidPromise());
         }
-        ack.written();
+        if (ackWindow) {
+            unacked++;
+        }
         if (m.type() == SpiceMessages.MSG_SET_ACK) {
             delivery.windowStarted(); // spice-gtk counts the messages after SET_ACK
         } else {
@@ -440,8 +499,11 @@ public final class RedChannelClient {
 
     private void maybeDrained() {
         Runnable listener = drainListener;
-        // without a listener the queue stays congested: nobody paused on it would be woken
-        if (listener != null && queue.takeDrained()) {
+        if (!drainArmed || listener == null) {
+            return;
+        }
+        if (queuedBytes.get() < maxBytes / 2 && queuedMessages.get() < maxMessages / 2) {
+            drainArmed = false;
             Executor ex = drainExecutor;
             Runnable safe = () -> {
                 try {
@@ -459,7 +521,11 @@ public final class RedChannelClient {
     }
 
     private void releaseQueue() {
-        queue.releaseAll();
+        Queued q;
+        while ((q = queue.poll()) != null) {
+            unreserve(q.size());
+            q.message().release();
+        }
         delivery.clear();
     }
 
@@ -487,14 +553,16 @@ public final class RedChannelClient {
         if (closing) {
             return;
         }
-        switch (liveness.pingDue(queue.isEmpty() && ch.isWritable())) {
-            case WAIT -> { } // the stuck check decides; the PONG handler schedules the next ping
-            case RETRY_LATER -> pingTimer = loop.schedule(this::pingTick, BUSY_PING_RETRY_MS, TimeUnit.MILLISECONDS);
-            case SEND -> {
-                long now = System.nanoTime();
-                enqueueInternal(CommonMessages.ping(alloc(), liveness.pingSent(now), now));
-            }
+        if (pingOutstanding) {
+            return; // the stuck check decides; the PONG handler schedules the next ping
         }
+        if (!queue.isEmpty() || !ch.isWritable()) {
+            pingTimer = loop.schedule(this::pingTick, BUSY_PING_RETRY_MS, TimeUnit.MILLISECONDS);
+            return;
+        }
+        pingOutstanding = true;
+        pingSentNanos = System.nanoTime();
+        enqueueInternal(CommonMessages.ping(alloc(), ++pingId, pingSentNanos));
     }
 
     private void stuckCheck() {
@@ -503,13 +571,14 @@ public final class RedChannelClient {
         }
         // Waiting on the client: messages it must acknowledge before more go out, frames it has not acknowledged,
         // or a PING it has not answered. Only an ACK (or a write) answers the first two, only the PONG the last.
+        long now = System.nanoTime();
         long timeout = server.config().connection().stuckClientTimeout().toNanos();
         boolean awaitingAck = !queue.isEmpty() || delivery.undelivered() > 0;
-        long stuck = liveness.stuckNanos(System.nanoTime(), awaitingAck, timeout);
-        if (stuck >= 0) {
+        long idle = now - lastProgressNanos;
+        if ((awaitingAck && idle > timeout) || (pingOutstanding && now - pingSentNanos > timeout)) {
             LOG.warn("{}: no progress for {} ms ({} messages queued, {} frames unacknowledged, pong outstanding: {})",
-                    logContext, TimeUnit.NANOSECONDS.toMillis(stuck), queue.size(), delivery.undelivered(),
-                    liveness.pingOutstanding());
+                    logContext, TimeUnit.NANOSECONDS.toMillis(awaitingAck ? idle : now - pingSentNanos), queue.size(),
+                    delivery.undelivered(), pingOutstanding);
             doDisconnect("stuck client", false);
         }
     }
@@ -529,16 +598,16 @@ public final class RedChannelClient {
         switch (type) {
             case SpiceMessages.MSGC_ACK_SYNC -> {
                 requireBody(type, body, 4);
-                ack.sync(body.readIntLE());
+                clientAckGeneration = body.readIntLE();
             }
             case SpiceMessages.MSGC_ACK -> {
-                int acknowledged = ack.ack();
-                if (acknowledged != AckWindow.IGNORED) {
+                if (ackWindow && clientAckGeneration == ackGeneration) {
                     long now = System.nanoTime();
-                    if (acknowledged > 0) {
-                        liveness.progress(now);
+                    if (unacked > 0) {
+                        lastProgressNanos = now;
                     }
-                    if (delivery.acknowledged(ack.window(), now) > 0) {
+                    unacked = Math.max(0, unacked - window);
+                    if (delivery.acknowledged(window, now) > 0) {
                         notifyDelivery();
                     }
                     pump();
@@ -548,10 +617,11 @@ public final class RedChannelClient {
                 requireBody(type, body, 12);
                 int id = body.readIntLE();
                 long ts = body.readLongLE();
-                long roundTrip = liveness.pong(id, ts, System.nanoTime());
-                if (roundTrip >= 0) {
-                    LOG.debug("{}: round trip {} us", logContext, roundTrip / 1000);
-                    session.clock().roundTrip(this, roundTrip);
+                if (pingOutstanding && id == pingId) {
+                    pingOutstanding = false;
+                    roundTripNanos = System.nanoTime() - ts;
+                    LOG.debug("{}: round trip {} us", logContext, roundTripNanos / 1000);
+                    session.clock().roundTrip(this, roundTripNanos);
                     pingTimer = loop.schedule(this::pingTick, server.config().connection().pingInterval().toNanos(),
                             TimeUnit.NANOSECONDS);
                 }
@@ -590,30 +660,51 @@ public final class RedChannelClient {
         LOG.debug("{}: closed", logContext);
     }
 
-    /** Inbound side: dispatch of the decoded messages, writability, the end of the connection. */
-    private final class Handler extends ChannelInboundHandlerAdapter {
+    /** Inbound side: header-first decoding (size checked before the body is buffered) and dispatch. */
+    private final class Handler extends ByteToMessageDecoder {
 
         @Override
-        public void channelRead(ChannelHandlerContext ctx, Object msg) {
-            if (!(msg instanceof InboundMessage m)) {
-                ctx.fireChannelRead(msg);
-                return;
-            }
-            try {
-                if (!closing) {
-                    // Only an ACK, a PONG or a written message is progress: a client that sends other messages but
-                    // never acknowledges must still reach the stuck timeout.
-                    handleMessage(m.type(), m.content());
+        protected void decode(ChannelHandlerContext ctx, ByteBuf in, List<Object> out) {
+            while (true) {
+                if (closing) {
+                    in.skipBytes(in.readableBytes());
+                    return;
                 }
-            } finally {
-                m.release();
+                if (in.readableBytes() < headerSize) {
+                    return;
+                }
+                int r = in.readerIndex();
+                int type;
+                long size;
+                if (miniHeader) {
+                    type = in.getUnsignedShortLE(r);
+                    size = in.getUnsignedIntLE(r + 2);
+                } else {
+                    type = in.getUnsignedShortLE(r + 8);
+                    size = in.getUnsignedIntLE(r + 10);
+                }
+                int max = maxMessageSize(type);
+                if (max < 0) {
+                    throw new SpiceProtocolException("unknown or unexpected message type " + type);
+                }
+                if (size > max) {
+                    throw new SpiceProtocolException("message type " + type + " of " + size + " bytes exceeds the limit of " + max);
+                }
+                if (in.readableBytes() < headerSize + size) {
+                    return;
+                }
+                in.skipBytes(headerSize);
+                ByteBuf body = in.readSlice((int) size);
+                // Only an ACK, a PONG or a written message is progress: a client that sends other messages but
+                // never acknowledges must still reach the stuck timeout.
+                handleMessage(type, body);
             }
         }
 
         @Override
         public void channelWritabilityChanged(ChannelHandlerContext ctx) throws Exception {
             if (ctx.channel().isWritable()) {
-                liveness.progress(System.nanoTime());
+                lastProgressNanos = System.nanoTime();
                 pump();
             }
             super.channelWritabilityChanged(ctx);
