@@ -2,10 +2,7 @@ package org.spicestream.it.agent;
 
 import static org.awaitility.Awaitility.await;
 
-import java.io.BufferedReader;
 import java.io.IOException;
-import java.io.InputStreamReader;
-import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.Duration;
@@ -113,41 +110,5 @@ public final class RealVdagent implements AutoCloseable {
     @Override
     public void close() throws InterruptedException {
         stop();
-    }
-
-    /** An Xvfb server on a free display (it picks one and prints its number). */
-    public static final class Xvfb implements AutoCloseable {
-        private final Process process;
-        private final String display;
-
-        private Xvfb(Process process, String display) {
-            this.process = process;
-            this.display = display;
-        }
-
-        /** Starts Xvfb with one screen of {@code geometry} (e.g. 1920x1200x24), the largest RandR may set. */
-        public static Xvfb start(Path log, String geometry) throws IOException {
-            Process p = new ProcessBuilder("Xvfb", "-displayfd", "1", "-screen", "0", geometry, "-nolisten", "tcp")
-                    .redirectError(log.toFile()).start();
-            BufferedReader r = new BufferedReader(new InputStreamReader(p.getInputStream(), StandardCharsets.US_ASCII));
-            String line = r.readLine();
-            if (line == null) {
-                p.destroyForcibly();
-                throw new IOException("Xvfb printed no display number: " + Files.readString(log));
-            }
-            return new Xvfb(p, ":" + line.strip());
-        }
-
-        public String display() {
-            return display;
-        }
-
-        @Override
-        public void close() throws InterruptedException {
-            process.destroy();
-            if (!process.waitFor(TOOL_TIMEOUT.toMillis(), TimeUnit.MILLISECONDS)) {
-                process.destroyForcibly();
-            }
-        }
     }
 }

@@ -25,6 +25,7 @@ import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
+import org.spicestream.testsupport.clients.Xvfb;
 import org.spicestream.device.AgentDevice;
 import org.spicestream.device.spi.TransportContext;
 import org.spicestream.device.spi.Transports;
@@ -49,7 +50,9 @@ class VdagentIT {
     private static final Logger LOG = LoggerFactory.getLogger(VdagentIT.class);
     private static final Duration T = Duration.ofSeconds(30);
     /** The Xvfb screen at start: the largest size RandR can set later. */
-    private static final String SCREEN = "1920x1200x24";
+    // the largest screen RandR may set
+    private static final int SCREEN_WIDTH = 1920;
+    private static final int SCREEN_HEIGHT = 1200;
     private static final int MIB = 1024 * 1024;
     /** Heap or direct memory may move by this much across the flood without anything piling up. */
     private static final long MEMORY_TOLERANCE = Resources.HEAP_TOLERANCE;
@@ -60,7 +63,7 @@ class VdagentIT {
 
     @TempDir
     static Path dir;
-    private static RealVdagent.Xvfb xvfb;
+    private static Xvfb xvfb;
     private static MultiThreadIoEventLoopGroup loops;
     private static SpiceServer server;
     private static AgentDevice device;
@@ -73,7 +76,7 @@ class VdagentIT {
     static void startAll() throws Exception {
         RealVdagent.require();
         AgentProbe.require();
-        xvfb = RealVdagent.Xvfb.start(dir.resolve("xvfb.log"), SCREEN);
+        xvfb = Xvfb.start(SCREEN_WIDTH, SCREEN_HEIGHT, dir.resolve("xvfb.log"));
         loops = SocketEventLoops.newGroup(2);
         server = SpiceServer.start(ServerConfig.loopbackWithoutTicketing()
                 .withSessions(SessionConfig.DEFAULT.withPolicy(SessionPolicy.SHARE)));
