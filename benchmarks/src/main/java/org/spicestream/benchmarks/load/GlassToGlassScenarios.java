@@ -14,6 +14,8 @@ import java.util.List;
 import java.util.Locale;
 import java.util.Map;
 import java.util.Set;
+import java.util.SortedSet;
+import java.util.concurrent.ConcurrentSkipListSet;
 import java.util.concurrent.TimeUnit;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
@@ -38,7 +40,13 @@ import org.spicestream.testsupport.net.ImpairedLink;
  * java -cp benchmarks/target/benchmarks.jar org.spicestream.benchmarks.load.GlassToGlassScenarios --out target/g2g
  *     [--server-jar distribution/target/spice-streamd.jar] [--duration 20] [--only g2g-mjpeg-720p30,...]
  *     [--impls server,cserver] [--server-args "--latency 10"] [--h264-trailing-aud]
+ *     [--viewer-env "NAME=VALUE;..."] [--spice-gtk-au-caps]
  * </pre>
+ *
+ * <p>{@code --viewer-env NAME=VALUE[;NAME=VALUE...]} measures every spice-gtk case twice per server, alternating: with
+ * the viewer's environment as it is and with these variables added (a client-side GStreamer setting, for instance).
+ * {@code --spice-gtk-au-caps} does the same with {@link NativeTools#AU_CAPS_SHIM} preloaded: spice-gtk as it would be
+ * if its H.264/H.265 appsrc caps said "one access unit per buffer" (docs/performance.md, issue 13).
  */
 public final class GlassToGlassScenarios {
 
@@ -52,6 +60,8 @@ public final class GlassToGlassScenarios {
     static final Duration STARTUP_TIMEOUT = Duration.ofSeconds(30);
     /** Frames of each test stream (the guest loops it): 10 s at 30 fps, far longer than any latency. */
     static final int STREAM_FRAMES = 300;
+    /** How often the server's per-client clock latency gauge is sampled while a viewer reads. */
+    static final int METRICS_PERIOD_MS = 500;
 
     /** Which client shows the picture. */
     enum Viewer {
@@ -114,6 +124,8 @@ public final class GlassToGlassScenarios {
     private final List<String> serverArgs;
     /** Experiment: H.264 access units end with the next one's delimiter (see NumberedStreamGuest.trailingAud). */
     boolean trailingAud;
+    /** Experiment: spice-gtk cases are also read with these variables in the viewer's environment. */
+    Map<String, String> viewerEnv = Map.of();
     private final Map<Impl, Path> natives = new LinkedHashMap<>();
 
     GlassToGlassScenarios(Path out, Path serverJar, String java, Duration duration, List<String> serverArgs) {
@@ -133,6 +145,8 @@ public final class GlassToGlassScenarios {
         List<Impl> impls = List.of(Impl.SERVER, Impl.C_SERVER);
         List<String> serverArgs = List.of();
         boolean trailing = false;
+        Map<String, String> viewerEnv = Map.of();
+        boolean auCaps = false;
         for (int i = 0; i < args.length; i++) {
             String v = i + 1 < args.length ? args[i + 1] : "";
             switch (args[i]) {
@@ -143,6 +157,11 @@ public final class GlassToGlassScenarios {
                 case "--only" -> only = Set.of(v.split(","));
                 case "--impls" -> impls = Arrays.stream(v.split(",")).map(Impl::of).toList();
                 case "--server-args" -> serverArgs = v.isBlank() ? List.of() : Arrays.asList(v.trim().split("\\s+"));
+                case "--viewer-env" -> viewerEnv = parseEnv(v);
+                case "--spice-gtk-au-caps" -> {
+                    auCaps = true;
+                    i--; // no value
+                }
                 case "--h264-trailing-aud" -> {
                     trailing = true;
                     i--; // no value
@@ -151,8 +170,13 @@ public final class GlassToGlassScenarios {
             }
             i++;
         }
+        if (auCaps) {
+            viewerEnv = new LinkedHashMap<>(viewerEnv);
+            viewerEnv.put("LD_PRELOAD", NativeTools.buildAuCapsShim(out.resolve("native")).toString());
+        }
         GlassToGlassScenarios g = new GlassToGlassScenarios(out, jar, java, Duration.ofSeconds(duration), serverArgs);
         g.trailingAud = trailing;
+        g.viewerEnv = viewerEnv;
         Set<String> selected = only;
         g.run(ALL.stream().filter(c -> selected == null || selected.contains(c.name())).toList(), impls);
     }
@@ -176,10 +200,15 @@ public final class GlassToGlassScenarios {
         List<Map<String, Object>> results = new ArrayList<>();
         for (Case c : cases) {
             for (Impl impl : chosen) {
-                Map<String, Object> r = runCase(c, impl);
-                results.add(r);
-                LOG.info("{} {}: {}", c.name(), impl.label, r.get("summary"));
-                Files.writeString(out.resolve("g2g-results.json"), Json.write(Map.of("run", root, "results", results)));
+                List<Map<String, String>> envs = viewerEnv.isEmpty() || c.viewer() != Viewer.SPICE_GTK
+                        ? List.of(Map.of()) : List.of(Map.of(), viewerEnv);
+                for (Map<String, String> env : envs) {
+                    Map<String, Object> r = runCase(c, impl, env);
+                    results.add(r);
+                    LOG.info("{} {}{}: {}", c.name(), impl.label, env.isEmpty() ? "" : " " + env, r.get("summary"));
+                    Files.writeString(out.resolve("g2g-results.json"),
+                            Json.write(Map.of("run", root, "results", results)));
+                }
             }
         }
         root.put("loadavg_after", Scenarios.loadAverage());
@@ -188,8 +217,21 @@ public final class GlassToGlassScenarios {
         LOG.info("results in {}", out.resolve("g2g-results.md"));
     }
 
-    private Map<String, Object> runCase(Case c, Impl impl) throws Exception {
-        String label = c.name() + "-" + impl.id;
+    /** "A=1;B=2" as a map (insertion order kept). */
+    static Map<String, String> parseEnv(String spec) {
+        Map<String, String> env = new LinkedHashMap<>();
+        for (String pair : spec.split(";")) {
+            int eq = pair.indexOf('=');
+            if (eq <= 0) {
+                throw new IllegalArgumentException("--viewer-env wants NAME=VALUE[;NAME=VALUE...], got " + spec);
+            }
+            env.put(pair.substring(0, eq).trim(), pair.substring(eq + 1).trim());
+        }
+        return env;
+    }
+
+    private Map<String, Object> runCase(Case c, Impl impl, Map<String, String> viewerEnvironment) throws Exception {
+        String label = c.name() + "-" + impl.id + (viewerEnvironment.isEmpty() ? "" : "-env");
         EncodedStream stream = TestMedia.get(MediaSpec.of(c.codec(), c.width(), c.height(), STREAM_FRAMES)
                 .withFps(c.fps()).withFrameNumbers());
         Path dir = Files.createTempDirectory("g2g");
@@ -199,6 +241,9 @@ public final class GlassToGlassScenarios {
         r.put("case", c.name());
         r.put("title", c.title());
         r.put("impl", impl.label);
+        if (!viewerEnvironment.isEmpty()) {
+            r.put("viewer_env", viewerEnvironment.toString());
+        }
         r.put("target", c.target());
         r.put("loadavg_start", Scenarios.loadAverage());
         r.put("stream_mbit_s", stream.totalBytes() * 8.0 * c.fps() / stream.frameCount() / 1e6);
@@ -229,9 +274,35 @@ public final class GlassToGlassScenarios {
             String uri = "spice://127.0.0.1:" + address.getPort();
             Path readerDir = out.resolve("logs").resolve(label);
             Duration reading = duration.plus(WARMUP).plus(TAIL);
-            SpiceGtkFrameReader.Result read = c.viewer() == Viewer.SPICE_GTK
-                    ? SpiceGtkFrameReader.read(uri, null, reading, readerDir)
-                    : RemoteViewerFrameReader.read(uri, c.width(), c.height(), reading, readerDir);
+            // the gauge exists while the viewer is connected: sample it during the reading
+            SortedSet<Double> latencies = new ConcurrentSkipListSet<>();
+            Thread sampler = null;
+            if (metricsPort > 0) {
+                int polled = metricsPort;
+                sampler = new Thread(() -> {
+                    while (!Thread.currentThread().isInterrupted()) {
+                        latencies.addAll(ServerMetrics.values(polled, "spicestream_client_mm_time_latency_ms"));
+                        try {
+                            TimeUnit.MILLISECONDS.sleep(METRICS_PERIOD_MS);
+                        } catch (InterruptedException e) {
+                            return;
+                        }
+                    }
+                }, "g2g-metrics");
+                sampler.setDaemon(true);
+                sampler.start();
+            }
+            SpiceGtkFrameReader.Result read;
+            try {
+                read = c.viewer() == Viewer.SPICE_GTK
+                        ? SpiceGtkFrameReader.read(uri, null, reading, readerDir, viewerEnvironment)
+                        : RemoteViewerFrameReader.read(uri, c.width(), c.height(), reading, readerDir);
+            } finally {
+                if (sampler != null) {
+                    sampler.interrupt();
+                    sampler.join();
+                }
+            }
             r.put("reader", read.summary());
             List<Event> draws = read.draws();
             if (draws.isEmpty()) {
@@ -242,6 +313,8 @@ public final class GlassToGlassScenarios {
             long to = draws.get(draws.size() - 1).nanos() - TAIL.toNanos();
             GlassToGlass.Result g = GlassToGlass.measure(guest.writes().events(), draws, from, to);
             double seconds = (to - from) / 1e9;
+            r.put("min_ms", g.percentileMs(0));
+            r.put("p10_ms", g.percentileMs(10));
             r.put("p50_ms", g.p50Ms());
             r.put("p90_ms", g.percentileMs(90));
             r.put("p99_ms", g.p99Ms());
@@ -257,8 +330,7 @@ public final class GlassToGlassScenarios {
                 r.put("link_max_queued_kib", link.downCounters().maxQueued() / 1024);
             }
             if (metricsPort > 0) {
-                r.put("server_mm_time_latency_ms", ServerMetrics.values(metricsPort,
-                        "spicestream_client_mm_time_latency_ms"));
+                r.put("server_mm_time_latency_ms", new ArrayList<>(latencies));
             }
             r.put("summary", g.toString());
             return r;
@@ -287,6 +359,9 @@ public final class GlassToGlassScenarios {
         b.append("|---|---|---|---|---|---|\n");
         for (Map<String, Object> r : results) {
             StringBuilder notes = new StringBuilder();
+            if (r.containsKey("viewer_env")) {
+                notes.append("viewer env ").append(r.get("viewer_env")).append("; ");
+            }
             if (r.containsKey("link_mbit_s_down")) {
                 notes.append(String.format(Locale.ROOT, "link carried %.1f Mbit/s (stream %.1f), queued ≤ %s KiB; ",
                         r.get("link_mbit_s_down"), r.get("stream_mbit_s"), r.get("link_max_queued_kib")));
@@ -297,6 +372,11 @@ public final class GlassToGlassScenarios {
             Map<String, String> reader = (Map<String, String>) r.getOrDefault("reader", Map.of());
             if (reader.containsKey("resolution_ms")) {
                 notes.append("screen polled every ").append(fmt(reader.get("resolution_ms"), "%.1f")).append(" ms; ");
+            }
+            if (r.containsKey("min_ms")) {
+                // the fastest pictures: load makes frames later, never earlier, so these show a structural delay
+                notes.append("min / p10 ").append(fmt(r.get("min_ms"), "%.1f")).append(" / ")
+                        .append(fmt(r.get("p10_ms"), "%.1f")).append(" ms; ");
             }
             notes.append("load ").append(r.get("loadavg_start"));
             b.append("| ").append(r.get("case")).append(" | ").append(r.get("impl")).append(" | ")

@@ -21,6 +21,11 @@ public final class NativeTools {
     public static final String RELAY = "spicestream-relay";
     /** The C reference server on libspice-server. */
     public static final String C_SERVER = "spicestream-cserver";
+    /**
+     * Library preloaded into a spice-gtk viewer to give its H.264/H.265 appsrc the caps of one access unit per buffer
+     * (a measurement aid: what spice-gtk would do with that one line changed).
+     */
+    public static final String AU_CAPS_SHIM = "spice-gtk-au-caps";
     /** gcc options of every native program. */
     static final List<String> CFLAGS = List.of("-O2", "-Wall", "-Wextra", "-Werror");
     /** pkg-config module of libspice-server (Debian package libspice-server-dev). */
@@ -47,8 +52,20 @@ public final class NativeTools {
         return build(C_SERVER, dir, flags);
     }
 
-    private static Path build(String name, Path dir, List<String> extra) throws IOException, InterruptedException {
+    /** Compiles {@link #AU_CAPS_SHIM} into {@code dir} as a shared library (for LD_PRELOAD) and returns it. */
+    public static Path buildAuCapsShim(Path outDir) throws IOException, InterruptedException {
+        Path dir = outDir.toAbsolutePath();
         Files.createDirectories(dir);
+        Path source = copySource(AU_CAPS_SHIM, dir);
+        Path library = dir.resolve(AU_CAPS_SHIM + ".so");
+        List<String> cmd = new ArrayList<>(List.of("gcc", "-shared", "-fPIC"));
+        cmd.addAll(CFLAGS);
+        cmd.addAll(List.of("-o", library.toString(), source.toString(), "-ldl"));
+        run(cmd, dir);
+        return library;
+    }
+
+    private static Path copySource(String name, Path dir) throws IOException {
         Path source = dir.resolve(name + ".c");
         try (InputStream in = NativeTools.class.getResourceAsStream(RESOURCE_DIR + name + ".c")) {
             if (in == null) {
@@ -56,6 +73,12 @@ public final class NativeTools {
             }
             Files.write(source, in.readAllBytes());
         }
+        return source;
+    }
+
+    private static Path build(String name, Path dir, List<String> extra) throws IOException, InterruptedException {
+        Files.createDirectories(dir);
+        Path source = copySource(name, dir);
         Path exe = dir.resolve(name);
         List<String> cmd = new ArrayList<>(List.of("gcc"));
         cmd.addAll(CFLAGS);

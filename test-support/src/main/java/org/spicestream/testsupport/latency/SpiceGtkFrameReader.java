@@ -63,6 +63,15 @@ public final class SpiceGtkFrameReader {
      * the first one; blocks until done. {@code workDir} receives the draw log.
      */
     public static Result read(String uri, String password, Duration duration, Path workDir) {
+        return read(uri, password, duration, workDir, Map.of());
+    }
+
+    /**
+     * As {@link #read(String, String, Duration, Path)}, with {@code environment} added to the viewer's environment
+     * (e.g. {@code GST_PLUGIN_FEATURE_RANK} to measure a client-side GStreamer setting).
+     */
+    public static Result read(String uri, String password, Duration duration, Path workDir,
+            Map<String, String> environment) {
         require();
         try {
             Files.createDirectories(workDir);
@@ -79,7 +88,9 @@ public final class SpiceGtkFrameReader {
                 command.add("--password");
                 command.add(password);
             }
-            Process p = new ProcessBuilder(command).redirectErrorStream(true).redirectOutput(log.toFile()).start();
+            ProcessBuilder builder = new ProcessBuilder(command).redirectErrorStream(true).redirectOutput(log.toFile());
+            builder.environment().putAll(environment);
+            Process p = builder.start();
             if (!p.waitFor(duration.plus(SLACK).plus(SLACK).toMillis(), TimeUnit.MILLISECONDS)) {
                 p.destroyForcibly();
                 throw new AssertionError("spice-gtk frame reader did not exit; its log: " + log);
