@@ -75,8 +75,9 @@ public final class NumberedStreamGuest implements AutoCloseable {
 
     /**
      * H.264 only: send each access unit without its leading delimiter and with the next unit's delimiter at its
-     * end, so that a parser that finds access units by their start (GStreamer's h264parse on spice-gtk's unaligned
-     * caps) can hand the unit to the decoder at once instead of when the next one arrives.
+     * end: the experiment of whether a parser that finds access units by their start (GStreamer's h264parse on
+     * spice-gtk's unaligned caps) then hands the unit on at once. Measured: it does not (the trailing delimiter is
+     * itself incomplete until the next bytes arrive; docs/performance.md, "H.264 through spice-gtk").
      */
     public NumberedStreamGuest trailingAud(boolean on) {
         this.trailingAud = on && codec == VideoCodec.H264;
