@@ -24,7 +24,7 @@ import org.slf4j.LoggerFactory;
 import org.spicestream.reds.internal.Caps;
 import org.spicestream.reds.internal.CommonMessages;
 import org.spicestream.reds.internal.DeliveryTracker;
-import org.spicestream.reds.internal.Wire;
+import org.spicestream.reds.internal.MessageHeaders;
 
 /**
  * One client connection on one channel ("rcc"). Confined to its Netty event loop; {@link #trySend},
@@ -57,7 +57,7 @@ public final class RedChannelClient {
     private final Session session;
     private final Channel ch;
     private final EventLoop loop;
-    private final boolean miniHeader;
+    private final MessageHeaders headers;
     private final int headerSize;
     private final int[] remoteCommonCaps;
     private final int[] remoteChannelCaps;
@@ -83,7 +83,6 @@ public final class RedChannelClient {
     // event-loop confined
     private final ArrayDeque<Queued> queue = new ArrayDeque<>();
     private boolean closing;
-    private long serial;
     private int ackGeneration;
     private int clientAckGeneration = -1;
     private int unacked;
@@ -101,8 +100,8 @@ public final class RedChannelClient {
         this.session = session;
         this.ch = ch;
         this.loop = ch.eventLoop();
-        this.miniHeader = miniHeader;
-        this.headerSize = miniHeader ? Wire.MINI_HEADER_SIZE : Wire.FULL_HEADER_SIZE;
+        this.headers = new MessageHeaders(miniHeader);
+        this.headerSize = headers.size();
         this.remoteCommonCaps = remoteCommonCaps.clone();
         this.remoteChannelCaps = remoteChannelCaps.clone();
         ConnectionConfig cfg = server.config().connection();
@@ -354,11 +353,11 @@ public final class RedChannelClient {
         stuckTimer = loop.scheduleAtFixedRate(this::stuckCheck, stuckPeriod, stuckPeriod, TimeUnit.NANOSECONDS);
     }
 
-    /** Sends DISCONNECTING (bypassing the queue) and closes; used on server shutdown. */
-    void closeGracefully(int reason) {
+    /** Sends DISCONNECTING with {@code reason} (bypassing the queue) and closes; {@code why} is logged. */
+    void closeGracefully(int reason, String why) {
         if (!loop.inEventLoop()) {
             try {
-                loop.execute(() -> closeGracefully(reason));
+                loop.execute(() -> closeGracefully(reason, why));
             } catch (RejectedExecutionException e) {
                 ch.close();
             }
@@ -368,7 +367,7 @@ public final class RedChannelClient {
             return;
         }
         closing = true;
-        LOG.info("{}: closing (server shutdown)", logContext);
+        LOG.info("{}: closing ({})", logContext, why);
         releaseQueue();
         OutgoingMessage m = CommonMessages.disconnecting(alloc(), System.nanoTime(), reason);
         writeNow(m, false);
@@ -475,14 +474,7 @@ public final class RedChannelClient {
     }
 
     private void writeNow(OutgoingMessage m, boolean timed) {
-        int bodySize = m.bodySize();
-        ByteBuf header = ch.alloc().buffer(headerSize);
-        if (miniHeader) {
-            CommonMessages.writeMiniHeader(header, m.type(), bodySize);
-        } else {
-            CommonMessages.writeFullHeader(header, ++serial, m.type(), bodySize);
-        }
-        ch.write(header, ch.voidPromise());
+        ch.write(headers.next(ch.alloc(), m.type(), m.bodySize()), ch.voidPromise());
         ch.write(m.head(), ch.voidPromise());
         if (m.payload() != null) {
             ch.write(m.payload(), ch.voidPromise());
@@ -676,7 +668,7 @@ public final class RedChannelClient {
                 int r = in.readerIndex();
                 int type;
                 long size;
-                if (miniHeader) {
+                if (headers.mini()) {
                     type = in.getUnsignedShortLE(r);
                     size = in.getUnsignedIntLE(r + 2);
                 } else {

@@ -306,7 +306,7 @@ public final class SpiceServer implements AutoCloseable {
         for (Session s : all) {
             s.deactivate();
             for (RedChannelClient c : s.clients()) {
-                c.closeGracefully(SpiceLinkError.OK);
+                c.closeGracefully(SpiceLinkError.OK, "server shutdown");
                 closing.add(c.nettyChannel().closeFuture());
             }
         }
@@ -407,7 +407,7 @@ public final class SpiceServer implements AutoCloseable {
             clients.sort(Comparator.comparing(c -> c.channel() == mainChannel));
             for (RedChannelClient c : clients) {
                 // told why, so that a client that reconnects by itself (the browser client) does not take it back
-                c.closeGracefully(REPLACED_REASON);
+                c.closeGracefully(REPLACED_REASON, "session replaced by a new client");
             }
         }
         return new LinkOutcome(SpiceLinkError.OK, null, rcc);
