@@ -11,20 +11,18 @@ import io.netty.handler.codec.ByteToMessageDecoder;
 import io.netty.handler.codec.DecoderException;
 import io.netty.util.concurrent.ScheduledFuture;
 import java.net.SocketAddress;
-import java.util.ArrayDeque;
 import java.util.List;
 import java.util.concurrent.Executor;
 import java.util.concurrent.RejectedExecutionException;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicInteger;
-import java.util.concurrent.atomic.AtomicLong;
-import java.util.concurrent.atomic.LongAdder;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 import org.spicestream.reds.internal.Caps;
 import org.spicestream.reds.internal.CommonMessages;
 import org.spicestream.reds.internal.DeliveryTracker;
 import org.spicestream.reds.internal.MessageHeaders;
+import org.spicestream.reds.internal.SendQueue;
 
 /**
  * One client connection on one channel ("rcc"). Confined to its Netty event loop; {@link #trySend},
@@ -49,9 +47,6 @@ public final class RedChannelClient {
 
     private static final AtomicInteger CLIENT_NUMBERS = new AtomicInteger();
 
-    /** A queued message; {@code timed}: a frame whose delivery is tracked ({@link #trySendFrame}). */
-    private record Queued(OutgoingMessage message, long size, boolean timed) {}
-
     private final SpiceServer server;
     private final RedChannel channel;
     private final Session session;
@@ -62,26 +57,20 @@ public final class RedChannelClient {
     private final int[] remoteCommonCaps;
     private final int[] remoteChannelCaps;
     private final String logContext;
-    private final long maxBytes;
-    private final int maxMessages;
+    private final SendQueue queue;
     private final boolean ackWindow;
     private final int window;
     private final int maxUnacked;
     private final DeliveryTracker delivery = new DeliveryTracker();
 
-    private final AtomicLong queuedBytes = new AtomicLong();
-    private final AtomicInteger queuedMessages = new AtomicInteger();
-    private final LongAdder dropped = new LongAdder();
     private volatile boolean closed;
     private volatile long roundTripNanos = -1;
-    private volatile boolean drainArmed;
     private volatile Runnable drainListener;
     private volatile Executor drainExecutor;
     private volatile Runnable deliveryListener;
     private volatile Executor deliveryExecutor;
 
     // event-loop confined
-    private final ArrayDeque<Queued> queue = new ArrayDeque<>();
     private boolean closing;
     private int ackGeneration;
     private int clientAckGeneration = -1;
@@ -105,8 +94,8 @@ public final class RedChannelClient {
         this.remoteCommonCaps = remoteCommonCaps.clone();
         this.remoteChannelCaps = remoteChannelCaps.clone();
         ConnectionConfig cfg = server.config().connection();
-        this.maxBytes = cfg.sendQueueMaxBytes();
-        this.maxMessages = cfg.sendQueueMaxMessages();
+        this.queue = new SendQueue(cfg.sendQueueMaxBytes(), cfg.sendQueueMaxMessages(), CONTROL_RESERVE_BYTES,
+                CONTROL_RESERVE_MESSAGES);
         this.ackWindow = channel.usesAckWindow();
         this.window = channel.ackWindow(cfg.ackWindow());
         this.maxUnacked = 2 * cfg.ackWindow();
@@ -145,7 +134,7 @@ public final class RedChannelClient {
     public void send(OutgoingMessage m) {
         if (!offer(m, true, DeliveryTracker.NONE) && !closed) {
             LOG.warn("{}: send queue overflow ({} messages, {} bytes queued): disconnecting", logContext,
-                    queuedMessages.get(), queuedBytes.get());
+                    queue.queuedMessages(), queue.queuedBytes());
             disconnect("send queue overflow");
         }
     }
@@ -157,14 +146,9 @@ public final class RedChannelClient {
         }
         boolean timed = stamp != DeliveryTracker.NONE;
         long size = (long) m.bodySize() + headerSize;
-        if (!reserve(size, control)) {
+        if (!queue.reserve(size, control)) {
             m.release();
-            dropped.increment();
-            drainArmed = true;
             return false;
-        }
-        if (queuedBytes.get() > maxBytes / 2 || queuedMessages.get() > maxMessages / 2) {
-            drainArmed = true;
         }
         if (timed) {
             delivery.accepted();
@@ -175,7 +159,7 @@ public final class RedChannelClient {
             try {
                 loop.execute(() -> enqueue(m, size, stamp));
             } catch (RejectedExecutionException e) {
-                unreserve(size);
+                queue.unreserve(size);
                 if (timed) {
                     delivery.abandoned();
                 }
@@ -213,11 +197,11 @@ public final class RedChannelClient {
 
     /** Bytes (headers included) queued and not yet handed to the socket. */
     public long queuedBytes() {
-        return queuedBytes.get();
+        return queue.queuedBytes();
     }
 
     public int queuedMessages() {
-        return queuedMessages.get();
+        return queue.queuedMessages();
     }
 
     /**
@@ -225,12 +209,12 @@ public final class RedChannelClient {
      * in which the drain listener is armed. Producers that pause on it are woken by that listener.
      */
     public boolean isCongested() {
-        return drainArmed;
+        return queue.isCongested();
     }
 
     /** Messages refused by {@link #trySend} because the queue was full. */
     public long droppedMessages() {
-        return dropped.sum();
+        return queue.dropped();
     }
 
     /**
@@ -394,54 +378,27 @@ public final class RedChannelClient {
         ch.close();
     }
 
-    private boolean reserve(long size, boolean control) {
-        int messageBound = control ? maxMessages + CONTROL_RESERVE_MESSAGES : maxMessages;
-        long byteBound = control ? maxBytes + CONTROL_RESERVE_BYTES : maxBytes;
-        while (true) {
-            int msgs = queuedMessages.get();
-            if (msgs + 1 > messageBound) {
-                return false;
-            }
-            if (queuedMessages.compareAndSet(msgs, msgs + 1)) {
-                break;
-            }
-        }
-        while (true) {
-            long bytes = queuedBytes.get();
-            // a single message larger than the bound may pass an empty queue, or it could never be sent
-            if (bytes + size > byteBound && bytes != 0) {
-                queuedMessages.decrementAndGet();
-                return false;
-            }
-            if (queuedBytes.compareAndSet(bytes, bytes + size)) {
-                return true;
-            }
-        }
-    }
-
-    private void unreserve(long size) {
-        queuedBytes.addAndGet(-size);
-        queuedMessages.decrementAndGet();
-    }
-
+    /** Queues a message of the connection's own (SET_ACK, PING) beyond the bounds. */
     private void enqueueInternal(OutgoingMessage m) {
-        long size = (long) m.bodySize() + headerSize;
-        queuedBytes.addAndGet(size);
-        queuedMessages.incrementAndGet();
-        enqueue(m, size, DeliveryTracker.NONE);
+        if (closing) {
+            m.release();
+            return;
+        }
+        queue.addUnbounded(m, (long) m.bodySize() + headerSize);
+        pump();
     }
 
     private void enqueue(OutgoingMessage m, long size, long stamp) {
         boolean timed = stamp != DeliveryTracker.NONE;
         if (closing || closed) {
-            unreserve(size);
+            queue.unreserve(size);
             if (timed) {
                 delivery.abandoned();
             }
             m.release();
             return;
         }
-        queue.add(new Queued(m, size, timed));
+        queue.add(m, size, timed);
         if (timed) {
             delivery.queued(stamp);
         }
@@ -456,14 +413,7 @@ public final class RedChannelClient {
         if (closing) {
             return;
         }
-        boolean wrote = false;
-        while (!queue.isEmpty() && ch.isWritable() && !ackBlocked()) {
-            Queued q = queue.poll();
-            writeNow(q.message(), q.timed());
-            unreserve(q.size());
-            wrote = true;
-        }
-        if (wrote) {
+        if (queue.pump(ch, () -> !ackBlocked(), this::writeNow) > 0) {
             lastProgressNanos = System.nanoTime();
             ch.flush();
             if (!ackWindow && delivery.deliverWritten(lastProgressNanos) > 0) {
@@ -491,11 +441,8 @@ public final class RedChannelClient {
 
     private void maybeDrained() {
         Runnable listener = drainListener;
-        if (!drainArmed || listener == null) {
-            return;
-        }
-        if (queuedBytes.get() < maxBytes / 2 && queuedMessages.get() < maxMessages / 2) {
-            drainArmed = false;
+        // without a listener the queue stays congested: nobody paused on it would be woken
+        if (listener != null && queue.takeDrained()) {
             Executor ex = drainExecutor;
             Runnable safe = () -> {
                 try {
@@ -513,11 +460,7 @@ public final class RedChannelClient {
     }
 
     private void releaseQueue() {
-        Queued q;
-        while ((q = queue.poll()) != null) {
-            unreserve(q.size());
-            q.message().release();
-        }
+        queue.releaseAll();
         delivery.clear();
     }
 
