@@ -18,6 +18,7 @@ import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicInteger;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
+import org.spicestream.reds.internal.AckWindow;
 import org.spicestream.reds.internal.Caps;
 import org.spicestream.reds.internal.CommonMessages;
 import org.spicestream.reds.internal.DeliveryTracker;
@@ -58,9 +59,6 @@ public final class RedChannelClient {
     private final int[] remoteChannelCaps;
     private final String logContext;
     private final SendQueue queue;
-    private final boolean ackWindow;
-    private final int window;
-    private final int maxUnacked;
     private final DeliveryTracker delivery = new DeliveryTracker();
 
     private volatile boolean closed;
@@ -71,10 +69,8 @@ public final class RedChannelClient {
     private volatile Executor deliveryExecutor;
 
     // event-loop confined
+    private final AckWindow ack;
     private boolean closing;
-    private int ackGeneration;
-    private int clientAckGeneration = -1;
-    private int unacked;
     private int pingId;
     private boolean pingOutstanding;
     private long lastProgressNanos = System.nanoTime();
@@ -96,9 +92,7 @@ public final class RedChannelClient {
         ConnectionConfig cfg = server.config().connection();
         this.queue = new SendQueue(cfg.sendQueueMaxBytes(), cfg.sendQueueMaxMessages(), CONTROL_RESERVE_BYTES,
                 CONTROL_RESERVE_MESSAGES);
-        this.ackWindow = channel.usesAckWindow();
-        this.window = channel.ackWindow(cfg.ackWindow());
-        this.maxUnacked = 2 * cfg.ackWindow();
+        this.ack = new AckWindow(channel.usesAckWindow(), channel.ackWindow(cfg.ackWindow()), 2 * cfg.ackWindow());
         this.logContext = server.config().name() + " " + channel.name() + " client=" + CLIENT_NUMBERS.incrementAndGet() + " session="
                 + Integer.toHexString(session.id());
     }
@@ -321,9 +315,8 @@ public final class RedChannelClient {
 
     /** Runs on the loop after the link result was written and the pipeline switched. */
     void start() {
-        if (ackWindow) {
-            ackGeneration++;
-            enqueueInternal(CommonMessages.setAck(alloc(), ackGeneration, window));
+        if (ack.enabled()) {
+            enqueueInternal(CommonMessages.setAck(alloc(), ack.nextGeneration(), ack.window()));
         }
         try {
             channel.onConnect(this);
@@ -405,22 +398,22 @@ public final class RedChannelClient {
         pump();
     }
 
-    private boolean ackBlocked() {
-        return ackWindow && unacked > maxUnacked;
-    }
-
     private void pump() {
         if (closing) {
             return;
         }
-        if (queue.pump(ch, () -> !ackBlocked(), this::writeNow) > 0) {
+        if (queue.pump(ch, this::ackOpen, this::writeNow) > 0) {
             lastProgressNanos = System.nanoTime();
             ch.flush();
-            if (!ackWindow && delivery.deliverWritten(lastProgressNanos) > 0) {
+            if (!ack.enabled() && delivery.deliverWritten(lastProgressNanos) > 0) {
                 notifyDelivery();
             }
             maybeDrained();
         }
+    }
+
+    private boolean ackOpen() {
+        return !ack.blocked();
     }
 
     private void writeNow(OutgoingMessage m, boolean timed) {
@@ -429,9 +422,7 @@ public final class RedChannelClient {
         if (m.payload() != null) {
             ch.write(m.payload(), ch.voidPromise());
         }
-        if (ackWindow) {
-            unacked++;
-        }
+        ack.written();
         if (m.type() == SpiceMessages.MSG_SET_ACK) {
             delivery.windowStarted(); // spice-gtk counts the messages after SET_ACK
         } else {
@@ -533,16 +524,16 @@ public final class RedChannelClient {
         switch (type) {
             case SpiceMessages.MSGC_ACK_SYNC -> {
                 requireBody(type, body, 4);
-                clientAckGeneration = body.readIntLE();
+                ack.sync(body.readIntLE());
             }
             case SpiceMessages.MSGC_ACK -> {
-                if (ackWindow && clientAckGeneration == ackGeneration) {
+                int acknowledged = ack.ack();
+                if (acknowledged != AckWindow.IGNORED) {
                     long now = System.nanoTime();
-                    if (unacked > 0) {
+                    if (acknowledged > 0) {
                         lastProgressNanos = now;
                     }
-                    unacked = Math.max(0, unacked - window);
-                    if (delivery.acknowledged(window, now) > 0) {
+                    if (delivery.acknowledged(ack.window(), now) > 0) {
                         notifyDelivery();
                     }
                     pump();
