@@ -22,6 +22,7 @@ import org.spicestream.reds.internal.AckWindow;
 import org.spicestream.reds.internal.Caps;
 import org.spicestream.reds.internal.CommonMessages;
 import org.spicestream.reds.internal.DeliveryTracker;
+import org.spicestream.reds.internal.Liveness;
 import org.spicestream.reds.internal.MessageHeaders;
 import org.spicestream.reds.internal.SendQueue;
 
@@ -62,7 +63,6 @@ public final class RedChannelClient {
     private final DeliveryTracker delivery = new DeliveryTracker();
 
     private volatile boolean closed;
-    private volatile long roundTripNanos = -1;
     private volatile Runnable drainListener;
     private volatile Executor drainExecutor;
     private volatile Runnable deliveryListener;
@@ -70,11 +70,8 @@ public final class RedChannelClient {
 
     // event-loop confined
     private final AckWindow ack;
+    private final Liveness liveness = new Liveness(System.nanoTime());
     private boolean closing;
-    private int pingId;
-    private boolean pingOutstanding;
-    private long lastProgressNanos = System.nanoTime();
-    private long pingSentNanos;
     private ScheduledFuture<?> pingTimer;
     private ScheduledFuture<?> stuckTimer;
 
@@ -249,7 +246,7 @@ public final class RedChannelClient {
 
     /** Last measured PING round trip in nanoseconds, -1 before the first PONG. */
     public long roundTripNanos() {
-        return roundTripNanos;
+        return liveness.roundTripNanos();
     }
 
     public EventLoop eventLoop() {
@@ -403,9 +400,10 @@ public final class RedChannelClient {
             return;
         }
         if (queue.pump(ch, this::ackOpen, this::writeNow) > 0) {
-            lastProgressNanos = System.nanoTime();
+            long now = System.nanoTime();
+            liveness.progress(now);
             ch.flush();
-            if (!ack.enabled() && delivery.deliverWritten(lastProgressNanos) > 0) {
+            if (!ack.enabled() && delivery.deliverWritten(now) > 0) {
                 notifyDelivery();
             }
             maybeDrained();
@@ -479,16 +477,14 @@ public final class RedChannelClient {
         if (closing) {
             return;
         }
-        if (pingOutstanding) {
-            return; // the stuck check decides; the PONG handler schedules the next ping
+        switch (liveness.pingDue(queue.isEmpty() && ch.isWritable())) {
+            case WAIT -> { } // the stuck check decides; the PONG handler schedules the next ping
+            case RETRY_LATER -> pingTimer = loop.schedule(this::pingTick, BUSY_PING_RETRY_MS, TimeUnit.MILLISECONDS);
+            case SEND -> {
+                long now = System.nanoTime();
+                enqueueInternal(CommonMessages.ping(alloc(), liveness.pingSent(now), now));
+            }
         }
-        if (!queue.isEmpty() || !ch.isWritable()) {
-            pingTimer = loop.schedule(this::pingTick, BUSY_PING_RETRY_MS, TimeUnit.MILLISECONDS);
-            return;
-        }
-        pingOutstanding = true;
-        pingSentNanos = System.nanoTime();
-        enqueueInternal(CommonMessages.ping(alloc(), ++pingId, pingSentNanos));
     }
 
     private void stuckCheck() {
@@ -497,14 +493,13 @@ public final class RedChannelClient {
         }
         // Waiting on the client: messages it must acknowledge before more go out, frames it has not acknowledged,
         // or a PING it has not answered. Only an ACK (or a write) answers the first two, only the PONG the last.
-        long now = System.nanoTime();
         long timeout = server.config().connection().stuckClientTimeout().toNanos();
         boolean awaitingAck = !queue.isEmpty() || delivery.undelivered() > 0;
-        long idle = now - lastProgressNanos;
-        if ((awaitingAck && idle > timeout) || (pingOutstanding && now - pingSentNanos > timeout)) {
+        long stuck = liveness.stuckNanos(System.nanoTime(), awaitingAck, timeout);
+        if (stuck >= 0) {
             LOG.warn("{}: no progress for {} ms ({} messages queued, {} frames unacknowledged, pong outstanding: {})",
-                    logContext, TimeUnit.NANOSECONDS.toMillis(awaitingAck ? idle : now - pingSentNanos), queue.size(),
-                    delivery.undelivered(), pingOutstanding);
+                    logContext, TimeUnit.NANOSECONDS.toMillis(stuck), queue.size(), delivery.undelivered(),
+                    liveness.pingOutstanding());
             doDisconnect("stuck client", false);
         }
     }
@@ -531,7 +526,7 @@ public final class RedChannelClient {
                 if (acknowledged != AckWindow.IGNORED) {
                     long now = System.nanoTime();
                     if (acknowledged > 0) {
-                        lastProgressNanos = now;
+                        liveness.progress(now);
                     }
                     if (delivery.acknowledged(ack.window(), now) > 0) {
                         notifyDelivery();
@@ -543,11 +538,10 @@ public final class RedChannelClient {
                 requireBody(type, body, 12);
                 int id = body.readIntLE();
                 long ts = body.readLongLE();
-                if (pingOutstanding && id == pingId) {
-                    pingOutstanding = false;
-                    roundTripNanos = System.nanoTime() - ts;
-                    LOG.debug("{}: round trip {} us", logContext, roundTripNanos / 1000);
-                    session.clock().roundTrip(this, roundTripNanos);
+                if (liveness.pong(id, ts, System.nanoTime())) {
+                    long roundTrip = liveness.roundTripNanos();
+                    LOG.debug("{}: round trip {} us", logContext, roundTrip / 1000);
+                    session.clock().roundTrip(this, roundTrip);
                     pingTimer = loop.schedule(this::pingTick, server.config().connection().pingInterval().toNanos(),
                             TimeUnit.NANOSECONDS);
                 }
@@ -630,7 +624,7 @@ public final class RedChannelClient {
         @Override
         public void channelWritabilityChanged(ChannelHandlerContext ctx) throws Exception {
             if (ctx.channel().isWritable()) {
-                lastProgressNanos = System.nanoTime();
+                liveness.progress(System.nanoTime());
                 pump();
             }
             super.channelWritabilityChanged(ctx);

@@ -44,14 +44,18 @@ public final class Liveness {
         return ++pingId;
     }
 
-    /** A PONG: the round trip in nanoseconds when it answers the outstanding PING, else -1 (ignored). */
-    public long pong(int id, long timestampNanos, long nowNanos) {
+    /**
+     * A PONG: true when it answers the outstanding PING (its round trip is then {@link #roundTripNanos}), false when
+     * it is ignored. The timestamp is the client's echo of ours and not checked: an answer with a bogus one still
+     * ends the wait, so the next PING goes out.
+     */
+    public boolean pong(int id, long timestampNanos, long nowNanos) {
         if (!pingOutstanding || id != pingId) {
-            return -1;
+            return false;
         }
         pingOutstanding = false;
         roundTripNanos = nowNanos - timestampNanos;
-        return roundTripNanos;
+        return true;
     }
 
     public boolean pingOutstanding() {

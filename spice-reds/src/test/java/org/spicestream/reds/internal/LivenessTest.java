@@ -18,14 +18,24 @@ class LivenessTest {
         assertThat(l.pingDue(true)).isEqualTo(PingAction.SEND);
         int id = l.pingSent(10 * MS);
         assertThat(l.pingDue(true)).isEqualTo(PingAction.WAIT);
-        assertThat(l.pong(id + 1, 10 * MS, 12 * MS)).isEqualTo(-1); // not ours
+        assertThat(l.pong(id + 1, 10 * MS, 12 * MS)).isFalse(); // not ours
         assertThat(l.pingOutstanding()).isTrue();
         assertThat(l.roundTripNanos()).isEqualTo(-1);
-        assertThat(l.pong(id, 10 * MS, 13 * MS)).isEqualTo(3 * MS);
+        assertThat(l.pong(id, 10 * MS, 13 * MS)).isTrue();
         assertThat(l.roundTripNanos()).isEqualTo(3 * MS);
-        assertThat(l.pong(id, 10 * MS, 14 * MS)).isEqualTo(-1); // answered already
+        assertThat(l.pong(id, 10 * MS, 14 * MS)).isFalse(); // answered already
+        assertThat(l.roundTripNanos()).isEqualTo(3 * MS);
         assertThat(l.pingDue(true)).isEqualTo(PingAction.SEND);
         assertThat(l.pingSent(20 * MS)).isEqualTo(id + 1);
+    }
+
+    @Test
+    void aPongWithABogusTimestampStillEndsTheWaitSoThatPingsGoOn() {
+        Liveness l = new Liveness(0);
+        int id = l.pingSent(10 * MS);
+        assertThat(l.pong(id, 50 * MS, 12 * MS)).isTrue(); // an echo from "the future": negative round trip
+        assertThat(l.pingOutstanding()).isFalse();
+        assertThat(l.pingDue(true)).isEqualTo(PingAction.SEND);
     }
 
     @Test
