@@ -267,7 +267,7 @@ final class LinkHandler extends ByteToMessageDecoder {
         LOG.info("{}: linked from {} ({} header, {})", rcc.logContext(), ctx.channel().remoteAddress(),
                 mess.miniHeader() ? "mini" : "full", tls ? "TLS" : "plain");
         ctx.writeAndFlush(LinkCodec.result(ctx.alloc(), SpiceLinkError.OK));
-        ctx.pipeline().addAfter(ctx.name(), "rcc", rcc.newHandler());
+        rcc.addHandlers(ctx.pipeline(), ctx.name());
         rcc.start();
         ctx.pipeline().remove(this);
     }

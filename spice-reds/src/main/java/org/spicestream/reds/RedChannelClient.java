@@ -6,12 +6,12 @@ import io.netty.buffer.Unpooled;
 import io.netty.channel.Channel;
 import io.netty.channel.ChannelFutureListener;
 import io.netty.channel.ChannelHandlerContext;
+import io.netty.channel.ChannelInboundHandlerAdapter;
+import io.netty.channel.ChannelPipeline;
 import io.netty.channel.EventLoop;
-import io.netty.handler.codec.ByteToMessageDecoder;
 import io.netty.handler.codec.DecoderException;
 import io.netty.util.concurrent.ScheduledFuture;
 import java.net.SocketAddress;
-import java.util.List;
 import java.util.concurrent.Executor;
 import java.util.concurrent.RejectedExecutionException;
 import java.util.concurrent.TimeUnit;
@@ -22,9 +22,11 @@ import org.spicestream.reds.internal.AckWindow;
 import org.spicestream.reds.internal.Caps;
 import org.spicestream.reds.internal.CommonMessages;
 import org.spicestream.reds.internal.DeliveryTracker;
+import org.spicestream.reds.internal.InboundMessage;
 import org.spicestream.reds.internal.Liveness;
 import org.spicestream.reds.internal.MessageHeaders;
 import org.spicestream.reds.internal.SendQueue;
+import org.spicestream.reds.internal.SpiceMessageDecoder;
 
 /**
  * One client connection on one channel ("rcc"). Confined to its Netty event loop; {@link #trySend},
@@ -352,8 +354,11 @@ public final class RedChannelClient {
         return ch;
     }
 
-    ByteToMessageDecoder newHandler() {
-        return new Handler();
+    /** Adds this connection's handlers after {@code after} (the link stage's, removed next). */
+    void addHandlers(ChannelPipeline pipeline, String after) {
+        pipeline.addAfter(after, "rcc-decoder", new SpiceMessageDecoder(headers.mini(), this::maxMessageSize,
+                () -> closing));
+        pipeline.addAfter("rcc-decoder", "rcc", new Handler());
     }
 
     private void doDisconnect(String reason, boolean quiet) {
@@ -580,44 +585,23 @@ public final class RedChannelClient {
         LOG.debug("{}: closed", logContext);
     }
 
-    /** Inbound side: header-first decoding (size checked before the body is buffered) and dispatch. */
-    private final class Handler extends ByteToMessageDecoder {
+    /** Inbound side: dispatch of the decoded messages, writability, the end of the connection. */
+    private final class Handler extends ChannelInboundHandlerAdapter {
 
         @Override
-        protected void decode(ChannelHandlerContext ctx, ByteBuf in, List<Object> out) {
-            while (true) {
-                if (closing) {
-                    in.skipBytes(in.readableBytes());
-                    return;
+        public void channelRead(ChannelHandlerContext ctx, Object msg) {
+            if (!(msg instanceof InboundMessage m)) {
+                ctx.fireChannelRead(msg);
+                return;
+            }
+            try {
+                if (!closing) {
+                    // Only an ACK, a PONG or a written message is progress: a client that sends other messages but
+                    // never acknowledges must still reach the stuck timeout.
+                    handleMessage(m.type(), m.content());
                 }
-                if (in.readableBytes() < headerSize) {
-                    return;
-                }
-                int r = in.readerIndex();
-                int type;
-                long size;
-                if (headers.mini()) {
-                    type = in.getUnsignedShortLE(r);
-                    size = in.getUnsignedIntLE(r + 2);
-                } else {
-                    type = in.getUnsignedShortLE(r + 8);
-                    size = in.getUnsignedIntLE(r + 10);
-                }
-                int max = maxMessageSize(type);
-                if (max < 0) {
-                    throw new SpiceProtocolException("unknown or unexpected message type " + type);
-                }
-                if (size > max) {
-                    throw new SpiceProtocolException("message type " + type + " of " + size + " bytes exceeds the limit of " + max);
-                }
-                if (in.readableBytes() < headerSize + size) {
-                    return;
-                }
-                in.skipBytes(headerSize);
-                ByteBuf body = in.readSlice((int) size);
-                // Only an ACK, a PONG or a written message is progress: a client that sends other messages but
-                // never acknowledges must still reach the stuck timeout.
-                handleMessage(type, body);
+            } finally {
+                m.release();
             }
         }
 
