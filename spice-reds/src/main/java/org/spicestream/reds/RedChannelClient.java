@@ -31,6 +31,11 @@ import org.spicestream.reds.internal.SpiceMessageDecoder;
 /**
  * One client connection on one channel ("rcc"). Confined to its Netty event loop; {@link #trySend},
  * {@link #send} and {@link #disconnect} may be called from any thread.
+ *
+ * <p>It ties together parts that are tested alone (package {@code internal}): {@link SpiceMessageDecoder} (inbound
+ * framing and size limits), {@link MessageHeaders}, {@link SendQueue} (bounds, order, congestion), {@link AckWindow}
+ * and {@link Liveness} (pings, stuck detection), plus {@link DeliveryTracker} for frames; what stays here is the
+ * hand-off to the event loop, the common client messages, timers and the connection's lifecycle.
  */
 public final class RedChannelClient {
 
