@@ -42,6 +42,7 @@ public final class SendQueue {
 
     // event-loop confined
     private final ArrayDeque<Queued> queue = new ArrayDeque<>();
+    private boolean pumping;
 
     /**
      * @param maxBytes bound of the bytes (headers included) reserved and not yet written
@@ -119,15 +120,25 @@ public final class SendQueue {
 
     /**
      * Writes queued messages in order while {@code ch} is writable and {@code gateOpen} says so; returns how many
-     * were written (the caller flushes).
+     * were written (the caller flushes). A call from inside {@code writer} (an event the write fired, such as a
+     * writability change) returns 0 and the running pump goes on: another message's bytes never land between one
+     * message's header, head and payload.
      */
     public int pump(Channel ch, BooleanSupplier gateOpen, Writer writer) {
+        if (pumping) {
+            return 0;
+        }
+        pumping = true;
         int written = 0;
-        while (!queue.isEmpty() && ch.isWritable() && gateOpen.getAsBoolean()) {
-            Queued q = queue.poll();
-            writer.write(q.message(), q.timed());
-            unreserve(q.size());
-            written++;
+        try {
+            while (!queue.isEmpty() && ch.isWritable() && gateOpen.getAsBoolean()) {
+                Queued q = queue.poll();
+                writer.write(q.message(), q.timed());
+                unreserve(q.size());
+                written++;
+            }
+        } finally {
+            pumping = false;
         }
         return written;
     }

@@ -113,6 +113,26 @@ class SendQueueTest {
     }
 
     @Test
+    void aPumpEnteredAgainFromInsideAWriteDoesNotSplitAMessage() {
+        SendQueue q = new SendQueue(1 << 20, 100, 0, 0);
+        for (int i = 0; i < 3; i++) {
+            offer(q, message(10 + i, 4), false);
+        }
+        List<Integer> events = new ArrayList<>();
+        SendQueue.Writer[] writer = new SendQueue.Writer[1];
+        writer[0] = (m, timed) -> {
+            events.add(m.type()); // the header is out
+            // an event the write fires (EmbeddedChannel even runs pending tasks inside write) pumps again
+            assertThat(q.pump(ch, () -> true, writer[0])).isZero();
+            events.add(-m.type()); // then the body
+            m.release();
+        };
+        assertThat(q.pump(ch, () -> true, writer[0])).isEqualTo(3);
+        assertThat(events).containsExactly(10, -10, 11, -11, 12, -12);
+        assertThat(q.queuedMessages()).isZero();
+    }
+
+    @Test
     void aClosedGateHoldsTheRestBack() {
         SendQueue q = new SendQueue(1 << 20, 100, 0, 0);
         for (int type = 101; type <= 105; type++) {
