@@ -9,6 +9,8 @@ import java.util.ArrayList;
 import java.util.EnumSet;
 import java.util.List;
 import java.util.Set;
+import java.util.concurrent.ScheduledFuture;
+import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.LongAdder;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
@@ -56,6 +58,15 @@ public final class StreamChannel extends RedChannel {
      * reached it. The client paces the guest instead of skipping them (an inter codec would need a key frame).
      */
     public static final int PACING_SLACK_FRAMES = 2;
+    /**
+     * How long before a slow MJPEG viewer that paces the guest is expected to acknowledge its frame the guest is read
+     * again (issue 13). The frame the guest wrote when it was paused waited there for the whole of the viewer's
+     * interval; read ahead of the acknowledgement, such frames are skipped while the viewer is still busy and the
+     * viewer gets the first one the guest writes once it is ready. About one frame interval of a 60 fps stream.
+     */
+    public static final long PACING_READ_AHEAD_NANOS = TimeUnit.MILLISECONDS.toNanos(20);
+    /** Weight of a new sample in a client's averaged interval between acknowledgements (1 / 4). */
+    private static final int ACK_INTERVAL_EWMA_SHIFT = 2;
 
     private final EventExecutor executor;
     private final MmTime mmTime;
@@ -73,6 +84,10 @@ public final class StreamChannel extends RedChannel {
     private final long maxVideoAgeNanos;
     private long restartRequestedAt;
     private boolean restartRequested;
+    /** The guest read ahead of a pacing viewer's acknowledgement until then ({@link #PACING_READ_AHEAD_NANOS}). */
+    private long readAheadUntil;
+    private boolean readingAhead;
+    private ScheduledFuture<?> readAheadTimer;
 
     private final LongAdder framesIn = new LongAdder();
     private final LongAdder framesDropped = new LongAdder();
@@ -99,6 +114,7 @@ public final class StreamChannel extends RedChannel {
         height = format.height();
         codec = format.codec();
         streamId = (streamId + 1) % NUM_STREAMS;
+        cancelReadAhead(); // frames of the new stream are not skipped for a prediction made on the old one
         LOG.info("{}: stream {} {}x{} {}", name(), streamId, width, height, codec);
         for (Client c : clients) {
             destroyClientStream(c);
@@ -145,7 +161,7 @@ public final class StreamChannel extends RedChannel {
                 if (!c.takes) {
                     continue;
                 }
-                if (c.blocked && (anyReady || !c.withinPacingSlack(now, maxVideoAgeNanos))) {
+                if (c.blocked && (anyReady || readingAhead || !c.withinPacingSlack(now, maxVideoAgeNanos))) {
                     // R10: this client cannot take the frame while it is fresh; it skips to the next key frame,
                     // which an inter codec asks the guest for (at most once per key-frame wait).
                     dropFrame(c, now, "not fresh");
@@ -164,15 +180,20 @@ public final class StreamChannel extends RedChannel {
                 int type = c.sized ? MSG_STREAM_DATA_SIZED : MSG_STREAM_DATA;
                 if (c.rcc.trySendFrame(new OutgoingMessage(type, head, frame.retainedDuplicate()), data.arrivalNanos())) {
                     c.framesSent++;
+                    readingAhead = false; // the viewer read ahead for has its fresh frame
                 } else {
                     // Queue full: skip frames until the next key frame, which the client can decode on its own.
                     dropFrame(c, now, "queue full");
                 }
             }
-            if (!pausedForClients && allBlocked(now)) {
+            if (readingAhead && now - readAheadUntil >= 0) {
+                readingAhead = false; // the acknowledgement did not come when expected: pace the guest again
+            }
+            if (!pausedForClients && !readingAhead && allBlocked(now)) {
                 pausedForClients = true;
                 LOG.debug("{}: no client can take more frames: pausing the guest", name());
                 listener.backPressure(true);
+                scheduleReadAhead(now);
             }
         } finally {
             data.release();
@@ -318,7 +339,7 @@ public final class StreamChannel extends RedChannel {
         Client c = new Client(rcc);
         clients.add(c);
         rcc.setDrainListener(this::clientDrained, executor);
-        rcc.setDeliveryListener(this::clientDrained, executor);
+        rcc.setDeliveryListener(() -> delivered(c), executor);
         LOG.info("{}: client joined (codecs {}, {} clients)", rcc.logContext(), c.codecs, clients.size());
         send(c, MSG_INVAL_ALL_PALETTES, empty(c.alloc()));
         if (width != 0) {
@@ -374,6 +395,17 @@ public final class StreamChannel extends RedChannel {
         listener.codecsChanged(codecs, restart);
     }
 
+    /** The client acknowledged frames: its pace (issue 13) and perhaps a guest to resume. */
+    private void delivered(Client c) {
+        long now = System.nanoTime();
+        if (c.lastAckAt != 0) {
+            long sample = now - c.lastAckAt;
+            c.ackInterval = c.ackInterval <= 0 ? sample : c.ackInterval + ((sample - c.ackInterval) >> ACK_INTERVAL_EWMA_SHIFT);
+        }
+        c.lastAckAt = now;
+        clientDrained();
+    }
+
     private void clientDrained() {
         if (pausedForClients && !allBlocked(System.nanoTime())) {
             resumeIfPaused();
@@ -381,9 +413,62 @@ public final class StreamChannel extends RedChannel {
     }
 
     private void resumeIfPaused() {
+        cancelReadAhead();
         if (pausedForClients) {
             pausedForClients = false;
             listener.backPressure(false);
+        }
+    }
+
+    /**
+     * Issue 13: the guest was just paused for viewers that each have one frame in flight and acknowledge at a steady
+     * pace (MJPEG only: every frame stands alone). Resumes reading {@link #PACING_READ_AHEAD_NANOS} before the
+     * first of them is expected to acknowledge, so that the frames the guest wrote while paused are skipped and the
+     * viewer is sent a fresh one; without it, the frame it got had waited in the guest since the previous pause.
+     */
+    private void scheduleReadAhead(long now) {
+        cancelReadAhead();
+        if (codec != VideoCodec.MJPEG || maxVideoAgeNanos == 0) {
+            return;
+        }
+        long expected = Long.MAX_VALUE;
+        for (Client c : clients) {
+            if (c.streamId != streamId) {
+                continue;
+            }
+            if (c.ackInterval <= 0 || c.rcc.undeliveredFrames() != 1 || c.rcc.isCongested()) {
+                return; // not (only) a steady viewer waiting to take its next frame: plain pacing
+            }
+            long at = c.lastAckAt + c.ackInterval;
+            if (expected == Long.MAX_VALUE || at - expected < 0) {
+                expected = at;
+            }
+        }
+        if (expected == Long.MAX_VALUE || expected - now < 0) {
+            return; // nobody to read ahead for, or its acknowledgement is already late: wait for it
+        }
+        long until = expected + PACING_READ_AHEAD_NANOS;
+        readAheadTimer = executor.schedule(() -> readAhead(until),
+                Math.max(0, expected - PACING_READ_AHEAD_NANOS - now), TimeUnit.NANOSECONDS);
+    }
+
+    private void readAhead(long until) {
+        readAheadTimer = null;
+        if (!pausedForClients) {
+            return;
+        }
+        LOG.debug("{}: reading the guest ahead of a pacing viewer's acknowledgement", name());
+        pausedForClients = false;
+        readingAhead = true;
+        readAheadUntil = until;
+        listener.backPressure(false);
+    }
+
+    private void cancelReadAhead() {
+        readingAhead = false;
+        if (readAheadTimer != null) {
+            readAheadTimer.cancel(false);
+            readAheadTimer = null;
         }
     }
 
@@ -474,6 +559,9 @@ public final class StreamChannel extends RedChannel {
         long framesSent;
         long framesDropped;
         StreamReport lastReport;
+        /** When it last acknowledged frames, and the averaged interval between its acknowledgements (0: unknown). */
+        long lastAckAt;
+        long ackInterval;
         // per frame in sendFrame
         boolean takes;
         boolean blocked;
