@@ -421,8 +421,8 @@ public final class StreamChannel extends RedChannel {
     }
 
     /**
-     * Issue 13: the guest was just paused for viewers that each have one frame in flight and acknowledge at a steady
-     * pace (MJPEG only: every frame stands alone). Resumes reading {@link #PACING_READ_AHEAD_NANOS} before the
+     * Issue 13: the guest was just paused for slow viewers (acknowledging less often than every two read-aheads) that
+     * can take a frame after their next acknowledgement (MJPEG only: every frame stands alone). Resumes reading {@link #PACING_READ_AHEAD_NANOS} before the
      * first of them is expected to acknowledge, so that the frames the guest wrote while paused are skipped and the
      * viewer is sent a fresh one; without it, the frame it got had waited in the guest since the previous pause.
      */
@@ -436,8 +436,8 @@ public final class StreamChannel extends RedChannel {
             if (c.streamId != streamId) {
                 continue;
             }
-            if (c.ackInterval <= 0 || c.rcc.undeliveredFrames() != 1 || c.rcc.isCongested()) {
-                return; // not (only) a steady viewer waiting to take its next frame: plain pacing
+            if (c.ackInterval <= 2 * PACING_READ_AHEAD_NANOS || !c.readyAfterNextAck(maxVideoAgeNanos)) {
+                return; // not (only) slow viewers whose next acknowledgement lets them take a frame: plain pacing
             }
             long at = c.lastAckAt + c.ackInterval;
             if (expected == Long.MAX_VALUE || at - expected < 0) {
@@ -610,6 +610,19 @@ public final class StreamChannel extends RedChannel {
                 return inFlight >= INITIAL_FRAMES_IN_FLIGHT;
             }
             return (inFlight + 1) * service > maxAge;
+        }
+
+        /** Whether it is blocked only by its budget of frames in flight, which its next acknowledgement frees. */
+        boolean readyAfterNextAck(long maxAge) {
+            int inFlight = rcc.undeliveredFrames();
+            if (inFlight < 1 || rcc.isCongested()) {
+                return false;
+            }
+            long service = rcc.frameServiceNanos();
+            if (service < 0) {
+                return inFlight - 1 < INITIAL_FRAMES_IN_FLIGHT;
+            }
+            return inFlight - 1 < MAX_FRAMES_IN_FLIGHT && inFlight * service <= maxAge;
         }
 
         boolean withinPacingSlack(long now, long maxAge) {

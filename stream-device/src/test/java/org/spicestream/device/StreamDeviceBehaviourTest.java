@@ -726,10 +726,11 @@ class StreamDeviceBehaviourTest {
         java.util.concurrent.ScheduledExecutorService viewer = java.util.concurrent.Executors.newSingleThreadScheduledExecutor();
         try {
             writer.start();
-            // The viewer takes one frame every 100 ms (10 of 60 fps) and acknowledges every message it takes, as
-            // the benchmarks' slow reader does; its first second (while the server learns its pace) is not measured.
+            // The viewer takes a frame, then the next 100 ms later (10 of 60 fps), and acknowledges every message it
+            // takes, as the benchmarks' slow reader does; its first second (while the server learns its pace) is not
+            // measured.
             long start = System.nanoTime();
-            viewer.scheduleAtFixedRate(() -> {
+            viewer.scheduleWithFixedDelay(() -> {
                 Message m;
                 while ((m = slow.poll()) != null) {
                     slow.ack();
