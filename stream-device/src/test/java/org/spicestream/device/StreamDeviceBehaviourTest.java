@@ -752,6 +752,7 @@ class StreamDeviceBehaviourTest {
             await().atMost(Duration.ofSeconds(15)).until(() -> ages.size() >= 20);
         } finally {
             viewer.shutdownNow();
+            viewer.awaitTermination(5, TimeUnit.SECONDS);
             stop.set(true);
             writer.join(5000);
         }
