@@ -421,8 +421,8 @@ public final class StreamChannel extends RedChannel {
     }
 
     /**
-     * Issue 13: the guest was just paused for slow viewers (acknowledging less often than every two read-aheads) that
-     * can take a frame after their next acknowledgement (MJPEG only: every frame stands alone). Resumes reading {@link #PACING_READ_AHEAD_NANOS} before the
+     * Issue 13: the guest was just paused for slow viewers (taking longer than two read-aheads per frame) that can
+     * take a frame after their next acknowledgement (MJPEG only: every frame stands alone). Resumes reading {@link #PACING_READ_AHEAD_NANOS} before the
      * first of them is expected to acknowledge, so that the frames the guest wrote while paused are skipped and the
      * viewer is sent a fresh one; without it, the frame it got had waited in the guest since the previous pause.
      */
@@ -436,7 +436,10 @@ public final class StreamChannel extends RedChannel {
             if (c.streamId != streamId) {
                 continue;
             }
-            if (c.ackInterval <= 2 * PACING_READ_AHEAD_NANOS || !c.readyAfterNextAck(maxVideoAgeNanos)) {
+            // Slow: its time per frame while frames wait for it (not merely the stream's own interval) is longer
+            // than two read-aheads; a fast viewer in a burst keeps the pacing slack.
+            if (c.rcc.frameServiceNanos() <= 2 * PACING_READ_AHEAD_NANOS || c.ackInterval <= 0
+                    || !c.readyAfterNextAck(maxVideoAgeNanos)) {
                 return; // not (only) slow viewers whose next acknowledgement lets them take a frame: plain pacing
             }
             long at = c.lastAckAt + c.ackInterval;
