@@ -12,8 +12,11 @@ import org.slf4j.LoggerFactory;
  * raises it at once by the lateness plus {@link #SAFETY_MARGIN_MS}, at first by at most {@link #MAX_RAISE_MS} (a
  * single spike of the path costs one frame, not seconds of a high latency); if the frames stamped after that raise
  * are late too, the lack is lasting and the next report raises by the whole lateness; reports with spare margin lower it again by half the spare, at most
- * {@link #MAX_LOWER_STEP_MS} per {@link #LOWER_AFTER_MS}; a thin margin without late frames is left alone. Each
- * change reaches the client as MULTI_MEDIA_TIME. Thread-safe: reports come from the stream channels' executors, round
+ * {@link #MAX_LOWER_STEP_MS} per {@link #LOWER_AFTER_MS}; a thin margin without late frames is left alone. Late
+ * frames are also seen without a report, from the acknowledgements of the display channel ({@link #frameDelivered}):
+ * spice-gtk sends its reports only when its display socket has nothing left to read, which on a link the stream
+ * saturates is seconds later or never, and every frame would be dropped as late meanwhile. Each change reaches the
+ * client as MULTI_MEDIA_TIME. Thread-safe: reports come from the stream channels' executors, round
  * trips from the connections' loops.
  */
 public final class SessionClock {
@@ -30,6 +33,11 @@ public final class SessionClock {
     public static final int MAX_LOWER_STEP_MS = 20;
     /** Time without late frames before each step down. */
     public static final long LOWER_AFTER_MS = 1000;
+    /**
+     * A report whose last frame was stamped longer ago than this beyond the ceiling is about a state of the path long
+     * gone (spice-gtk held it back while its socket stayed readable): ignored.
+     */
+    public static final int STALE_REPORT_MS = 1000;
 
     private final MmTime mmTime;
     private final MmTimeConfig config;
@@ -37,6 +45,7 @@ public final class SessionClock {
     private final int maxLatencyMs;
     private volatile int latencyMs;
     private volatile long changes;
+    private volatile long staleReports;
 
     // guarded by this
     private RedChannelClient main;
@@ -90,21 +99,15 @@ public final class SessionClock {
         if (frames <= 0 || endFrameMmTime - settledAt < 0) {
             return;
         }
+        if (mmTime.now() - endFrameMmTime > maxLatencyMs + STALE_REPORT_MS) {
+            staleReports++;
+            LOG.debug("{}: stale video report ignored (last frame stamped {} ms ago)", logContext,
+                    mmTime.now() - endFrameMmTime);
+            return;
+        }
         long now = mmTime.nanos();
         if (drops > 0 || lastFrameMarginMs < 0) {
-            // Late again after a raise (this report is about frames stamped since): a lasting lack, made up at once.
-            long cap = lastChangeRaised ? Long.MAX_VALUE : MAX_RAISE_MS;
-            int raise = (int) Math.min(cap, Math.max(MIN_RAISE_MS, (long) SAFETY_MARGIN_MS - lastFrameMarginMs));
-            int target = (int) Math.min(maxLatencyMs, (long) latencyMs + raise);
-            if (target > latencyMs) {
-                lastChangeRaised = true;
-                change(target, now, "raised: " + drops + " of " + frames + " frames late, last margin "
-                        + lastFrameMarginMs + " ms");
-            } else if (!ceilingLogged) {
-                ceilingLogged = true;
-                LOG.info("{}: frames still late at the latency ceiling of {} ms (last margin {} ms)", logContext,
-                        maxLatencyMs, lastFrameMarginMs);
-            }
+            raise(lastFrameMarginMs, now, drops + " of " + frames + " frames late");
             return;
         }
         minMarginMs = Math.min(minMarginMs, lastFrameMarginMs);
@@ -115,6 +118,33 @@ public final class SessionClock {
             lastChangeRaised = false;
             change(target, now, "lowered: smallest margin " + minMarginMs + " ms");
         }
+    }
+
+    /**
+     * A display client acknowledged a frame of this session (R10): {@code ageNanos} from the frame's stamp (its mm-time)
+     * to the acknowledgement, {@code sinceStampNanos} from the stamp to now. The client had the frame about the
+     * acknowledgement's way back before that, and its clock was set over the main channel, half a round trip late:
+     * with the main channel's round trip for both, the frame's margin on arrival was about latency + round trip - age.
+     * A negative margin raises the latency as a report with a late frame would; only raises, the reports lower it.
+     */
+    public synchronized void frameDelivered(long ageNanos, long sinceStampNanos) {
+        if (ageNanos < 0 || sinceStampNanos < 0) {
+            return;
+        }
+        int frameMmTime = mmTime.now() - (int) TimeUnit.NANOSECONDS.toMillis(sinceStampNanos);
+        if (frameMmTime - settledAt < 0) {
+            return;
+        }
+        long pathMs = mainRttNanos > 0 ? TimeUnit.NANOSECONDS.toMillis(mainRttNanos) : 0;
+        long margin = latencyMs + pathMs - TimeUnit.NANOSECONDS.toMillis(ageNanos);
+        if (margin < 0) {
+            raise((int) Math.max(Integer.MIN_VALUE / 2, margin), mmTime.nanos(), "a frame acknowledged late");
+        }
+    }
+
+    /** Video reports ignored as stale ({@link #STALE_REPORT_MS}). */
+    public long staleReports() {
+        return staleReports;
     }
 
     /** A measured PING round trip of one of the session's connections. */
@@ -138,6 +168,21 @@ public final class SessionClock {
     synchronized void attachMain(RedChannelClient mainClient) {
         this.main = mainClient;
         this.logContext = mainClient.logContext();
+    }
+
+    private void raise(int lastFrameMarginMs, long now, String what) {
+        // Late again after a raise (the evidence is about frames stamped since): a lasting lack, made up at once.
+        long cap = lastChangeRaised ? Long.MAX_VALUE : MAX_RAISE_MS;
+        int raise = (int) Math.min(cap, Math.max(MIN_RAISE_MS, (long) SAFETY_MARGIN_MS - lastFrameMarginMs));
+        int target = (int) Math.min(maxLatencyMs, (long) latencyMs + raise);
+        if (target > latencyMs) {
+            lastChangeRaised = true;
+            change(target, now, "raised: " + what + ", last margin " + lastFrameMarginMs + " ms");
+        } else if (!ceilingLogged) {
+            ceilingLogged = true;
+            LOG.info("{}: frames still late at the latency ceiling of {} ms (last margin {} ms)", logContext,
+                    maxLatencyMs, lastFrameMarginMs);
+        }
     }
 
     private void change(int target, long now, String why) {

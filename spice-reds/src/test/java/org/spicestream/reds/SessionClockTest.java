@@ -98,6 +98,41 @@ class SessionClockTest {
     }
 
     @Test
+    void aFrameAcknowledgedLaterThanItsMarginRaisesTheLatencyWithoutAReport() {
+        SessionClock clock = clock(10, 400);
+        advance(200);
+        // Acknowledged 100 ms after its stamp, just now: it reached the client ~90 ms after its time.
+        clock.frameDelivered(ms(100), ms(100));
+        assertThat(clock.latencyMs()).as("first raise capped like a report's").isEqualTo(10 + SessionClock.MAX_RAISE_MS);
+        // A frame stamped before that change is no evidence about it.
+        clock.frameDelivered(ms(100), ms(100));
+        assertThat(clock.latencyMs()).isEqualTo(50);
+        // One stamped after it and still late: a lasting lack, made up at once.
+        advance(100);
+        clock.frameDelivered(ms(100), ms(50));
+        assertThat(clock.latencyMs()).isEqualTo(100 + SessionClock.SAFETY_MARGIN_MS);
+        // On time: acknowledgements never lower it (the reports do).
+        advance(2000);
+        clock.frameDelivered(ms(1), ms(1));
+        assertThat(clock.latencyMs()).isEqualTo(105);
+    }
+
+    @Test
+    void aReportHeldBackLongerThanTheCeilingAndTheStaleBoundIsIgnored() {
+        SessionClock clock = clock(10, 400);
+        advance(3000);
+        clock.videoReport(mmTime.now() - 400 - SessionClock.STALE_REPORT_MS - 1, 5, 5, -90);
+        assertThat(clock.latencyMs()).isEqualTo(10);
+        assertThat(clock.staleReports()).isEqualTo(1);
+        clock.videoReport(mmTime.now() - 100, 5, 5, -20);
+        assertThat(clock.latencyMs()).isEqualTo(10 + 20 + SessionClock.SAFETY_MARGIN_MS);
+    }
+
+    private static long ms(long ms) {
+        return TimeUnit.MILLISECONDS.toNanos(ms);
+    }
+
+    @Test
     void neverAboveTheCeiling() {
         SessionClock clock = clock(10, 100);
         for (int i = 0; i < 20; i++) {

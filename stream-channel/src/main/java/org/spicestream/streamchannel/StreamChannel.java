@@ -403,7 +403,19 @@ public final class StreamChannel extends RedChannel {
             c.ackInterval = c.ackInterval <= 0 ? sample : c.ackInterval + ((sample - c.ackInterval) >> ACK_INTERVAL_EWMA_SHIFT);
         }
         c.lastAckAt = now;
+        frameDelivered(c);
         clientDrained();
+    }
+
+    /** R9: how late a frame reached the client tells its session's clock even when no report comes. */
+    private static void frameDelivered(Client c) {
+        long stamp = c.rcc.lastDeliveredFrameNanos();
+        long age = c.rcc.lastDeliveryAgeNanos();
+        if (stamp == Long.MIN_VALUE || stamp == c.clockStamp || age < 0) {
+            return;
+        }
+        c.clockStamp = stamp;
+        c.rcc.session().clock().frameDelivered(age, System.nanoTime() - stamp);
     }
 
     private void clientDrained() {
@@ -565,6 +577,8 @@ public final class StreamChannel extends RedChannel {
         /** When it last acknowledged frames, and the averaged interval between its acknowledgements (0: unknown). */
         long lastAckAt;
         long ackInterval;
+        /** Stamp of the last acknowledged frame told to the session's clock. */
+        long clockStamp = Long.MIN_VALUE;
         // per frame in sendFrame
         boolean takes;
         boolean blocked;
