@@ -110,7 +110,11 @@ public final class SessionClock {
             raise(lastFrameMarginMs, now, drops + " of " + frames + " frames late");
             return;
         }
-        minMarginMs = Math.min(minMarginMs, lastFrameMarginMs);
+        maybeLower(lastFrameMarginMs, now);
+    }
+
+    private void maybeLower(int marginMs, long now) {
+        minMarginMs = Math.min(minMarginMs, marginMs);
         int spare = minMarginMs - SAFETY_MARGIN_MS;
         int floor = floorMs();
         if (spare > 0 && latencyMs > floor && now - lastChangeNanos >= TimeUnit.MILLISECONDS.toNanos(LOWER_AFTER_MS)) {
@@ -125,7 +129,7 @@ public final class SessionClock {
      * to the acknowledgement, {@code sinceStampNanos} from the stamp to now. The client had the frame about the
      * acknowledgement's way back before that, and its clock was set over the main channel, half a round trip late:
      * with the main channel's round trip for both, the frame's margin on arrival was about latency + round trip - age.
-     * A negative margin raises the latency as a report with a late frame would; only raises, the reports lower it.
+     * A negative margin raises the latency as a report with a late frame would, spare margin lowers it as a report's.
      */
     public synchronized void frameDelivered(long ageNanos, long sinceStampNanos) {
         if (ageNanos < 0 || sinceStampNanos < 0) {
@@ -137,8 +141,12 @@ public final class SessionClock {
         }
         long pathMs = mainRttNanos > 0 ? TimeUnit.NANOSECONDS.toMillis(mainRttNanos) : 0;
         long margin = latencyMs + pathMs - TimeUnit.NANOSECONDS.toMillis(ageNanos);
-        if (margin < 0) {
-            raise((int) Math.max(Integer.MIN_VALUE / 2, margin), mmTime.nanos(), "a frame acknowledged late");
+        int m = (int) Math.max(Integer.MIN_VALUE / 2, Math.min(Integer.MAX_VALUE / 2, margin));
+        if (m < 0) {
+            raise(m, mmTime.nanos(), "a frame acknowledged late");
+        } else {
+            // Without it the latency only ratchets up where reports do not come (a saturated link).
+            maybeLower(m, mmTime.nanos());
         }
     }
 

@@ -111,10 +111,12 @@ class SessionClockTest {
         advance(100);
         clock.frameDelivered(ms(100), ms(50));
         assertThat(clock.latencyMs()).isEqualTo(100 + SessionClock.SAFETY_MARGIN_MS);
-        // On time: acknowledgements never lower it (the reports do).
-        advance(2000);
+        // Spare margin lowers it as a report's would: half the spare, at most one step per interval.
+        advance(SessionClock.LOWER_AFTER_MS);
         clock.frameDelivered(ms(1), ms(1));
-        assertThat(clock.latencyMs()).isEqualTo(105);
+        assertThat(clock.latencyMs()).isEqualTo(105 - SessionClock.MAX_LOWER_STEP_MS);
+        clock.frameDelivered(ms(1), ms(1));
+        assertThat(clock.latencyMs()).isEqualTo(85);
     }
 
     @Test
