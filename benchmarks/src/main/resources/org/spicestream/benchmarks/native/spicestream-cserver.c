@@ -346,7 +346,10 @@ int main(int argc, char **argv)
     }
     spice_server_port_event(&port, SPICE_PORT_EVENT_OPENED);
     run_loop();
-    spice_server_remove_interface(&port.base);
-    spice_server_destroy(server);
-    return 0;
+    /* No spice_server_remove_interface/spice_server_destroy: with the worker thread still finishing a client's
+     * disconnect, that teardown crashed once in a CI run (SIGSEGV on SIGTERM, LoadToolsSmokeTest). The measurement
+     * is over and the kernel releases everything; _exit skips the libraries' exit handlers as well. */
+    fflush(stdout);
+    fflush(stderr);
+    _exit(0);
 }
