@@ -16,6 +16,7 @@ import java.util.concurrent.Executor;
 import java.util.concurrent.RejectedExecutionException;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicInteger;
+import java.util.function.BooleanSupplier;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 import org.spicestream.reds.internal.AckWindow;
@@ -68,6 +69,9 @@ public final class RedChannelClient {
     private final String logContext;
     private final SendQueue queue;
     private final DeliveryTracker delivery = new DeliveryTracker();
+    /** The pump's gate and writer, made once: a method reference capturing {@code this} is a new object each time. */
+    private final BooleanSupplier ackOpen = this::ackOpen;
+    private final SendQueue.Writer writer = this::writeNow;
 
     private volatile boolean closed;
     private volatile Runnable drainListener;
@@ -409,7 +413,7 @@ public final class RedChannelClient {
         if (closing) {
             return;
         }
-        if (queue.pump(ch, this::ackOpen, this::writeNow) > 0) {
+        if (queue.pump(ch, ackOpen, writer) > 0) {
             long now = System.nanoTime();
             liveness.progress(now);
             ch.flush();
