@@ -24,10 +24,11 @@ final class Markdown {
                         + "MB = 10^6 bytes; × raw = against the native relay (rw) of the same run; latency = arrival"
                         + " of a frame's last byte at the client − the time the generator meant to send it (HdrHistogram;"
                         + " at a fixed rate corrected for coordinated omission); CPU = utime + stime of the process"
-                        + " under test over the measurement, per guest frame; cs = context switches per frame;"
+                        + " under test over the measurement, per guest frame, without the JIT compiler threads in (), of the event-loop threads alone (the data path; a native"
+                        + " program's whole process) in []; cs = context switches per frame;"
                         + " load = 1-minute load average at the start of each run (min–max).\n\n");
         b.append("| scenario | impl | guest fps | client fps mean / min / max | client MB/s (sum) | × raw MB/s"
-                + " | latency p50 / p90 / p99 / max ms | dropped (total) | CPU µs/frame (excl. JIT) | × raw CPU"
+                + " | latency p50 / p90 / p99 / max ms | dropped (total) | CPU µs/frame (excl. JIT) [event loops] | × raw CPU"
                 + " | CPU % user / sys | cs/frame | RSS end / max MB (anon + file) | heap after GC MB | load |\n");
         b.append("|---|---|---|---|---|---|---|---|---|---|---|---|---|---|---|\n");
         for (Object o : results) {
@@ -82,7 +83,8 @@ final class Markdown {
                 .append(fmt(m.get("latency_p99_ms"), "%.2f")).append(" / ").append(fmt(m.get("latency_max_ms"), "%.2f"))
                 .append(" | ").append(fmt(m.get("dropped_total"), "%.0f"))
                 .append(" | ").append(fmt(m.get("cpu_us_per_frame"), "%.0f")).append(" (")
-                .append(fmt(m.get("cpu_us_per_frame_excl_jit"), "%.0f")).append(")")
+                .append(fmt(m.get("cpu_us_per_frame_excl_jit"), "%.0f")).append(") [")
+                .append(fmt(m.get("cpu_us_per_frame_event_loops"), "%.0f")).append("]")
                 .append(" | ").append(fmt(m.get("cpu_per_frame_ratio"), "%.2f"))
                 .append(" | ").append(fmt(m.get("cpu_user_percent"), "%.0f")).append(" / ")
                 .append(fmt(m.get("cpu_system_percent"), "%.0f"))

@@ -46,6 +46,19 @@ final class ProcessProbe {
 
     /** CPU time (user + system) of the JIT compiler threads of {@code pid} ("C1/C2 CompilerThread…"), in ns. */
     static long compilerCpuNanos(long pid) throws IOException {
+        return threadCpuNanos(pid, comm -> comm.contains("CompilerThre"));
+    }
+
+    /**
+     * CPU time (user + system) of the Netty event-loop threads of {@code pid} (named "multiThreadIoEventLoopGroup…",
+     * shown as "multiThreadIoEv"): the data path itself, without the JVM's own threads (GC, JIT, timers), in ns.
+     */
+    static long eventLoopCpuNanos(long pid) throws IOException {
+        return threadCpuNanos(pid, comm -> comm.startsWith("multiThreadIoEv") || comm.startsWith("epollEventLoop")
+                || comm.startsWith("nioEventLoop"));
+    }
+
+    private static long threadCpuNanos(long pid, java.util.function.Predicate<String> name) throws IOException {
         long tick = TimeUnit.SECONDS.toNanos(1) / CLOCK_TICKS_PER_SECOND;
         long sum = 0;
         try (var tasks = Files.list(Path.of("/proc/" + pid + "/task"))) {
@@ -53,7 +66,7 @@ final class ProcessProbe {
                 try {
                     String stat = Files.readString(t.resolve("stat"), StandardCharsets.US_ASCII);
                     String comm = stat.substring(stat.indexOf('(') + 1, stat.lastIndexOf(')'));
-                    if (!comm.contains("CompilerThre")) {
+                    if (!name.test(comm)) {
                         continue;
                     }
                     String[] f = stat.substring(stat.lastIndexOf(')') + 2).split(" ");
