@@ -6,6 +6,7 @@ import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.Duration;
 import java.util.concurrent.TimeUnit;
+import java.util.function.Predicate;
 import java.util.regex.Matcher;
 import java.util.regex.Pattern;
 
@@ -50,15 +51,15 @@ final class ProcessProbe {
     }
 
     /**
-     * CPU time (user + system) of the Netty event-loop threads of {@code pid} (named "multiThreadIoEventLoopGroup…",
-     * shown as "multiThreadIoEv"): the data path itself, without the JVM's own threads (GC, JIT, timers), in ns.
+     * CPU time (user + system) of the server's Netty event-loop threads (its {@code MultiThreadIoEventLoopGroup}s name
+     * them "multiThreadIoEventLoopGroup-…", shown as "multiThreadIoEv"): the data path itself, without the JVM's own
+     * threads (GC, JIT, timers), in ns.
      */
     static long eventLoopCpuNanos(long pid) throws IOException {
-        return threadCpuNanos(pid, comm -> comm.startsWith("multiThreadIoEv") || comm.startsWith("epollEventLoop")
-                || comm.startsWith("nioEventLoop"));
+        return threadCpuNanos(pid, comm -> comm.startsWith("multiThreadIoEv"));
     }
 
-    private static long threadCpuNanos(long pid, java.util.function.Predicate<String> name) throws IOException {
+    private static long threadCpuNanos(long pid, Predicate<String> name) throws IOException {
         long tick = TimeUnit.SECONDS.toNanos(1) / CLOCK_TICKS_PER_SECOND;
         long sum = 0;
         try (var tasks = Files.list(Path.of("/proc/" + pid + "/task"))) {
